@@ -1,0 +1,33 @@
+"""JSON responses rendered with orjson, and SparkPost's error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from event_data.errors import EventDataError
+
+
+class OrjsonResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(status: int, message: str, description: str, code: str) -> Response:
+    return OrjsonResponse(
+        {"errors": [{"message": message, "description": description, "code": code}]},
+        status_code=status,
+    )
+
+
+async def handle_event_data_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EventDataError)
+    response = error_response(exc.status_code, exc.message, exc.description, exc.code)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="event-data"'
+    if exc.status_code == 503:
+        response.headers["Retry-After"] = "5"
+    return response

@@ -1,0 +1,65 @@
+"""``POST /webhooks/sparkpost``: authenticate, cap, archive, and only then 200."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from event_data import metrics
+from event_data.api.responses import OrjsonResponse
+from event_data.errors import EventDataError, PayloadTooLarge
+from event_data.logging import get_logger
+from event_data.services import Services
+
+log = get_logger(__name__)
+
+BATCH_ID_HEADER = "x-messagesystems-batch-id"
+
+
+async def read_capped_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive_batch(request: Request) -> Response:
+    started = time.perf_counter()
+    services: Services = request.state.services
+    try:
+        method = services.webhook_credentials.authenticate(request.headers)
+        body = await read_capped_body(request, services.settings.max_body_bytes)
+        receipt = await services.receiver.receive(body, request.headers.get(BATCH_ID_HEADER))
+    except EventDataError as exc:
+        outcome = {401: "unauthorized", 503: "unavailable"}.get(exc.status_code, "rejected")
+        metrics.WEBHOOK_BATCHES.labels(outcome).inc()
+        raise
+    elapsed = time.perf_counter() - started
+    if receipt.is_ping:
+        metrics.WEBHOOK_BATCHES.labels("ping").inc()
+    else:
+        metrics.WEBHOOK_BATCHES.labels("archived").inc()
+        metrics.WEBHOOK_ACK_SECONDS.observe(elapsed)
+    log.info(
+        "webhook.accepted",
+        batch_id=receipt.batch_id,
+        auth=method,
+        ping=receipt.is_ping,
+        elements=receipt.elements,
+        raw_bytes=receipt.raw_bytes,
+        stored_bytes=receipt.stored_bytes,
+        ms=round(elapsed * 1000, 2),
+    )
+    return OrjsonResponse(
+        {"results": {"batch_id": receipt.batch_id, "archived": not receipt.is_ping}}
+    )

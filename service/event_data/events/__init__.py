@@ -1,0 +1,1 @@
+"""The event model: normalising webhook events, and their stored and returned forms."""

@@ -1,0 +1,270 @@
+"""An event's stored form (filter columns + compressed body) and its Events API form.
+
+The body holds the event as sent, minus the fields a column reproduces exactly; a bit mask in
+the body's header records which fields those are, so reading puts back exactly what was taken
+out. The columns exist for filtering; the body exists for returning the event.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from datetime import datetime
+from importlib import resources
+from typing import Any, NamedTuple
+
+import orjson
+import zstandard
+
+from event_data.events.normalise import Event
+from event_data.events.timestamps import format_event_time, parse_event_time
+
+# Body layout: 1 byte format, 4 bytes little-endian mask of fields moved to columns, zstd frame.
+FORMAT_ZSTD = 1
+FORMAT_ZSTD_DICT_1 = 2
+_HEADER = struct.Struct("<BI")
+ZSTD_LEVEL = 3
+
+# Text columns longer than this stay in the body only: a btree entry must fit in a page, and no
+# filter value is that long.
+MAX_COLUMN_TEXT = 1024
+
+# Fields that can move from the body to a column of the same name; the bit is the position.
+MOVABLE_TEXT_FIELDS: tuple[str, ...] = (
+    "event_id",
+    "type",
+    "message_id",
+    "transmission_id",
+    "rcpt_to",
+    "friendly_from",
+    "campaign_id",
+    "template_id",
+    "subject",
+    "reason",
+    "ip_pool",
+    "sending_ip",
+    "sending_domain",
+    "recipient_domain",
+    "mailbox_provider",
+    "mailbox_provider_region",
+    "ab_test_id",
+)
+_BIT = {name: 1 << i for i, name in enumerate(MOVABLE_TEXT_FIELDS)}
+BIT_RCPT_META = 1 << 17
+BIT_RCPT_TAGS = 1 << 18
+BIT_SUBACCOUNT_ID = 1 << 19
+
+# Fields the Events API returns as integers (product.md, Decisions 8).
+INTEGER_FIELDS = ("customer_id", "subaccount_id")
+# Fields the Events API returns as ISO-8601 UTC with milliseconds.
+TIME_FIELDS = ("injection_time",)
+
+
+class StoredEvent(NamedTuple):
+    """One row of ``events``, in the table's column order (the COPY order)."""
+
+    ts: datetime
+    batch_no: int
+    subaccount_id: int | None
+    ab_test_version: int | None
+    bounce_class: int | None
+    event_id: str
+    type: str
+    message_id: str | None
+    transmission_id: str | None
+    rcpt_to: str | None
+    friendly_from: str | None
+    campaign_id: str | None
+    template_id: str | None
+    subject: str | None
+    reason: str | None
+    ip_pool: str | None
+    sending_ip: str | None
+    sending_domain: str | None
+    recipient_domain: str | None
+    mailbox_provider: str | None
+    mailbox_provider_region: str | None
+    ab_test_id: str | None
+    rcpt_meta: str | None  # JSON text, as COPY sends jsonb
+    rcpt_tags: str | None
+    body: bytes
+
+
+def _load_dictionary() -> zstandard.ZstdCompressionDict | None:
+    resource = resources.files("event_data.events").joinpath("zstd-dict-1.bin")
+    if not resource.is_file():
+        return None
+    return zstandard.ZstdCompressionDict(resource.read_bytes())
+
+
+_DICTIONARY = _load_dictionary()
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    # zstd (de)compressor objects are not thread-safe; the loader encodes in worker threads.
+    compressor: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
+    if compressor is None:
+        compressor = zstandard.ZstdCompressor(
+            level=ZSTD_LEVEL,
+            dict_data=_DICTIONARY,
+            write_checksum=False,
+            write_content_size=True,
+            write_dict_id=False,
+        )
+        _local.compressor = compressor
+    return compressor
+
+
+def _decompressor(fmt: int) -> zstandard.ZstdDecompressor:
+    name = f"decompressor_{fmt}"
+    decompressor: zstandard.ZstdDecompressor | None = getattr(_local, name, None)
+    if decompressor is None:
+        if fmt == FORMAT_ZSTD_DICT_1:
+            if _DICTIONARY is None:
+                raise ValueError("event body needs compression dictionary 1, which is missing")
+            decompressor = zstandard.ZstdDecompressor(dict_data=_DICTIONARY)
+        else:
+            decompressor = zstandard.ZstdDecompressor()
+        setattr(_local, name, decompressor)
+    return decompressor
+
+
+def _column_text(value: object) -> str | None:
+    """A value fit for a text column: a string PostgreSQL can hold and an index can take."""
+    if isinstance(value, str) and len(value) <= MAX_COLUMN_TEXT and "\x00" not in value:
+        return value
+    return None
+
+
+def _int_value(value: object, low: int, high: int) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
+_INT4 = (-(2**31), 2**31 - 1)
+_INT2 = (-(2**15), 2**15 - 1)
+
+
+def _json_column(value: object, kind: type) -> str | None:
+    """JSON text for a jsonb column, or None when jsonb cannot hold it faithfully."""
+    if not isinstance(value, kind):
+        return None
+    text = orjson.dumps(value)
+    # jsonb rejects NUL in strings; such a value stays in the body only.
+    if b"\\u0000" in text:
+        return None
+    return text.decode()
+
+
+def encode(event: Event, batch_no: int) -> StoredEvent:
+    """The row for one event: filter columns, and the rest of the event compressed."""
+    rest = dict(event.fields)
+    rest.pop("timestamp", None)  # returned from `ts` (product.md, Decisions 8)
+    mask = 0
+    texts: dict[str, str | None] = {}
+    for name in MOVABLE_TEXT_FIELDS:
+        value = _column_text(rest.get(name))
+        texts[name] = value
+        if value is not None:
+            del rest[name]
+            mask |= _BIT[name]
+
+    subaccount_id = _int_value(rest.get("subaccount_id"), *_INT4)
+    if subaccount_id is not None:
+        del rest["subaccount_id"]
+        mask |= BIT_SUBACCOUNT_ID
+    rcpt_meta = _json_column(rest.get("rcpt_meta"), dict)
+    if rcpt_meta is not None:
+        del rest["rcpt_meta"]
+        mask |= BIT_RCPT_META
+    rcpt_tags = _json_column(rest.get("rcpt_tags"), list)
+    if rcpt_tags is not None:
+        del rest["rcpt_tags"]
+        mask |= BIT_RCPT_TAGS
+
+    ab_test = rest.get("ab_test")
+    ab_test_id = texts["ab_test_id"]
+    ab_test_version = _int_value(rest.get("ab_test_version"), *_INT4)
+    if isinstance(ab_test, dict):
+        # ab_test events carry the test as an object; `ab_tests=` matches its id too.
+        ab_test_id = ab_test_id or _column_text(str(ab_test.get("id", "")) or None)
+        if ab_test_version is None:
+            ab_test_version = _int_value(ab_test.get("version"), *_INT4)
+
+    fmt = FORMAT_ZSTD if _DICTIONARY is None else FORMAT_ZSTD_DICT_1
+    body = _HEADER.pack(fmt, mask) + _compressor().compress(orjson.dumps(rest))
+    return StoredEvent(
+        ts=event.ts,
+        batch_no=batch_no,
+        subaccount_id=subaccount_id,
+        ab_test_version=ab_test_version,
+        bounce_class=_int_value(rest.get("bounce_class"), *_INT2),
+        event_id=event.event_id,
+        type=event.type,
+        message_id=texts["message_id"],
+        transmission_id=texts["transmission_id"],
+        rcpt_to=texts["rcpt_to"],
+        friendly_from=texts["friendly_from"],
+        campaign_id=texts["campaign_id"],
+        template_id=texts["template_id"],
+        subject=texts["subject"],
+        reason=texts["reason"],
+        ip_pool=texts["ip_pool"],
+        sending_ip=texts["sending_ip"],
+        sending_domain=texts["sending_domain"],
+        recipient_domain=texts["recipient_domain"],
+        mailbox_provider=texts["mailbox_provider"],
+        mailbox_provider_region=texts["mailbox_provider_region"],
+        ab_test_id=ab_test_id,
+        rcpt_meta=rcpt_meta,
+        rcpt_tags=rcpt_tags,
+        body=body,
+    )
+
+
+def decode(row: Any) -> dict[str, Any]:
+    """The event in the Events API representation (sparkpost.md §3.3, product.md Decisions 8).
+
+    ``row`` is any mapping or object with the ``events`` columns as attributes or keys;
+    ``rcpt_meta`` and ``rcpt_tags`` may be JSON text or already decoded.
+    """
+    get = row.__getitem__ if isinstance(row, dict) else lambda name: getattr(row, name)
+    body: bytes = get("body")
+    fmt, mask = _HEADER.unpack_from(body)
+    fields: dict[str, Any] = orjson.loads(
+        _decompressor(fmt).decompress(body[_HEADER.size :], max_output_size=64 * 1024 * 1024)
+    )
+    for name in MOVABLE_TEXT_FIELDS:
+        if mask & _BIT[name]:
+            fields[name] = get(name)
+    if mask & BIT_SUBACCOUNT_ID:
+        fields["subaccount_id"] = get("subaccount_id")
+    if mask & BIT_RCPT_META:
+        fields["rcpt_meta"] = _json_value(get("rcpt_meta"))
+    if mask & BIT_RCPT_TAGS:
+        fields["rcpt_tags"] = _json_value(get("rcpt_tags"))
+    fields["timestamp"] = format_event_time(get("ts"))
+    for name in INTEGER_FIELDS:
+        value = _int_value(fields.get(name), -(2**63), 2**63 - 1)
+        if value is not None:
+            fields[name] = value
+    for name in TIME_FIELDS:
+        if name in fields:
+            moment = parse_event_time(fields[name])
+            if moment is not None:
+                fields[name] = format_event_time(moment)
+    event_type = get("type")
+    fields.pop("type", None)
+    return {"type": event_type, **dict(sorted(fields.items()))}
+
+
+def _json_value(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value

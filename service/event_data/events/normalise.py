@@ -1,0 +1,86 @@
+"""From a parsed webhook batch to events with an identity and a time.
+
+SparkPost's format has quirks (sparkpost.md §2.6): one category key under ``msys``, timestamps as
+epoch int, epoch string or ISO, numbers as strings, ``event_id`` as a decimal string, a UUID or
+absent. This module settles identity and time once, in one pass; everything else about the event
+is kept exactly as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from event_data.events.timestamps import parse_event_time
+
+# Prefix of identities derived from content, for events that arrive without `event_id`.
+DERIVED_ID_PREFIX = "d-"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a batch: the inner object as sent, plus its identity and time."""
+
+    category: str
+    type: str
+    event_id: str
+    event_id_derived: bool
+    ts: datetime
+    ts_fallback: bool
+    fields: dict[str, Any]
+
+
+@dataclass
+class NormalisedBatch:
+    events: list[Event] = field(default_factory=list)
+    # Elements that carry no event: the ping `{"msys": {}}`, or values that are not objects.
+    skipped: int = 0
+    # Events whose timestamp could not be read; they take the batch's received-at time.
+    ts_fallbacks: int = 0
+
+
+def normalise_batch(elements: list[Any], received_at: datetime) -> NormalisedBatch:
+    """Every event of a parsed batch; nothing that carries an event is dropped."""
+    batch = NormalisedBatch()
+    for element in elements:
+        msys = element.get("msys") if isinstance(element, dict) else None
+        if not isinstance(msys, dict) or not msys:
+            batch.skipped += 1
+            continue
+        for category, inner in msys.items():
+            if not isinstance(inner, dict):
+                batch.skipped += 1
+                continue
+            event = _normalise_event(str(category), inner, received_at)
+            if event.ts_fallback:
+                batch.ts_fallbacks += 1
+            batch.events.append(event)
+    return batch
+
+
+def _normalise_event(category: str, inner: dict[str, Any], received_at: datetime) -> Event:
+    raw_type = inner.get("type")
+    # An event without a type is still an event: it is filed under its category.
+    event_type = raw_type if isinstance(raw_type, str) and raw_type else category
+    ts = parse_event_time(inner.get("timestamp"))
+    ts_fallback = ts is None
+    if ts is None:
+        ts = received_at
+    raw_id = inner.get("event_id")
+    if isinstance(raw_id, str) and raw_id:
+        return Event(category, event_type, raw_id, False, ts, ts_fallback, inner)
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        return Event(category, event_type, str(raw_id), False, ts, ts_fallback, inner)
+    return Event(
+        category, event_type, derived_event_id(category, inner), True, ts, ts_fallback, inner
+    )
+
+
+def derived_event_id(category: str, inner: dict[str, Any]) -> str:
+    """A deterministic id from the event's content, stable across redeliveries of the batch."""
+    canonical = orjson.dumps([category, inner], option=orjson.OPT_SORT_KEYS)
+    return DERIVED_ID_PREFIX + hashlib.blake2b(canonical, digest_size=12).hexdigest()

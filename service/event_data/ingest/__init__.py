@@ -1,0 +1,1 @@
+"""The receiving side: webhook credentials, OAuth tokens, and archiving raw batches. No SQL."""

@@ -1,0 +1,65 @@
+"""Open the pool and the AWS clients, migrate, start the loader; close all in reverse."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+
+from event_data.archive.s3 import Archive
+from event_data.aws import open_aws_clients
+from event_data.config import Settings
+from event_data.ingest.credentials import WebhookCredentials
+from event_data.ingest.receiver import Receiver
+from event_data.ingest.tokens import TokenIssuer
+from event_data.loader.batch_loader import BatchLoader
+from event_data.loader.consumer import QueueConsumer
+from event_data.logging import get_logger
+from event_data.query.cursor import CursorCodec
+from event_data.query.search import EventSearch
+from event_data.services import Services
+from event_data.store.database import create_engine
+from event_data.store.migrate import migrate
+from event_data.store.partitions import Partitions
+
+log = get_logger(__name__)
+
+
+def make_lifespan(settings: Settings) -> object:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+        async with AsyncExitStack() as stack:
+            engine = create_engine(settings)
+            stack.push_async_callback(engine.dispose)
+            await migrate(engine)
+            clients = await stack.enter_async_context(open_aws_clients(settings))
+            archive = Archive(clients.s3, settings.bucket)
+            tokens = TokenIssuer(settings.signing_key, settings.oauth_token_ttl_seconds)
+            services = Services(
+                settings=settings,
+                engine=engine,
+                archive=archive,
+                sqs=clients.sqs,
+                receiver=Receiver(archive, settings.archive_prefix),
+                tokens=tokens,
+                webhook_credentials=WebhookCredentials(settings, tokens),
+                search=EventSearch(engine, CursorCodec(settings.signing_key)),
+            )
+            if settings.loader_enabled and settings.queue_url:
+                partitions = Partitions(engine)
+                await partitions.existing()
+                consumer = QueueConsumer(
+                    clients.sqs,
+                    settings.queue_url,
+                    BatchLoader(engine, archive, partitions, settings.retention_days),
+                    engine,
+                    settings.loader_concurrency,
+                )
+                consumer.start()
+                stack.push_async_callback(consumer.stop, settings.shutdown_timeout_seconds)
+            log.info("service.started", environment=settings.environment)
+            yield {"services": services}
+            log.info("service.stopping")
+
+    return lifespan

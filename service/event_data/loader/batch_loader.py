@@ -1,0 +1,129 @@
+"""One archived batch into PostgreSQL: fetch, decompress, parse, normalise, COPY."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import anyio.to_thread
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from event_data.archive.compression import UnreadableArchive, decompress_object
+from event_data.archive.keys import content_batch_id
+from event_data.archive.s3 import META_BATCH_ID, META_RECEIVED_AT, Archive
+from event_data.events.codec import StoredEvent, encode
+from event_data.events.normalise import NormalisedBatch, normalise_batch
+from event_data.events.timestamps import parse_event_time
+from event_data.logging import get_logger
+from event_data.store.loading import BatchRecord, batch_loaded, load_batch, next_batch_no
+from event_data.store.partitions import Partitions
+
+log = get_logger(__name__)
+
+
+class PoisonBatch(ValueError):
+    """The object can never load: retrying will not help, only a person can."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    batch_id: str
+    key: str
+    already_loaded: bool
+    events_total: int
+    inserted: int
+    duplicates: int
+    expired: int
+    skipped: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    normalised: NormalisedBatch
+    rows: list[StoredEvent]
+    expired: int
+
+
+def _parse(data: bytes) -> list[object]:
+    try:
+        raw = decompress_object(data)
+    except UnreadableArchive as exc:
+        raise PoisonBatch(str(exc)) from exc
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonBatch(f"batch is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, list):
+        raise PoisonBatch("batch is not a JSON array")
+    return parsed
+
+
+def _prepare(
+    elements: list[object], received_at: datetime, batch_no: int, horizon: datetime | None
+) -> _Prepared:
+    normalised = normalise_batch(elements, received_at)
+    rows: list[StoredEvent] = []
+    expired = 0
+    for event in normalised.events:
+        if horizon is not None and event.ts < horizon:
+            expired += 1  # older than retention: kept in the archive only
+            continue
+        rows.append(encode(event, batch_no))
+    return _Prepared(normalised, rows, expired)
+
+
+class BatchLoader:
+    def __init__(
+        self, engine: AsyncEngine, archive: Archive, partitions: Partitions, retention_days: int
+    ) -> None:
+        self._engine = engine
+        self._archive = archive
+        self._partitions = partitions
+        self._retention_days = retention_days
+
+    async def load(self, bucket: str, key: str) -> LoadResult:
+        started = time.perf_counter()
+        obj = await self._archive.get(key, bucket=bucket)
+        batch_id = obj.metadata.get(META_BATCH_ID) or content_batch_id(obj.data)
+        if await batch_loaded(self._engine, batch_id):
+            return LoadResult(batch_id, key, True, 0, 0, 0, 0, 0, time.perf_counter() - started)
+        received_at = (
+            parse_event_time(obj.metadata.get(META_RECEIVED_AT))
+            or obj.last_modified
+            or datetime.now(UTC)
+        )
+        elements = await anyio.to_thread.run_sync(_parse, obj.data)
+        batch_no = await next_batch_no(self._engine)
+        horizon = (
+            datetime.now(UTC) - timedelta(days=self._retention_days)
+            if self._retention_days > 0
+            else None
+        )
+        prepared = await anyio.to_thread.run_sync(
+            _prepare, elements, received_at, batch_no, horizon
+        )
+        await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
+        record = BatchRecord(
+            batch_no=batch_no,
+            batch_id=batch_id,
+            archive_key=key,
+            received_at=received_at,
+            events_total=len(prepared.normalised.events),
+            events_expired=prepared.expired,
+            elements_skipped=prepared.normalised.skipped,
+        )
+        outcome = await load_batch(self._engine, record, prepared.rows)
+        return LoadResult(
+            batch_id=batch_id,
+            key=key,
+            already_loaded=outcome.already_loaded,
+            events_total=len(prepared.normalised.events),
+            inserted=outcome.inserted,
+            duplicates=outcome.duplicates,
+            expired=prepared.expired,
+            skipped=prepared.normalised.skipped,
+            seconds=time.perf_counter() - started,
+        )

@@ -1,0 +1,33 @@
+"""A parsed Events API query, as the store needs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended, in the result order (ts, event_id, type) descending."""
+
+    ts: datetime
+    event_id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The filters of a query; every populated field narrows the result (AND)."""
+
+    window_from: datetime
+    window_to: datetime
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    filter: EventFilter
+    per_page: int
+    after: Position | None = None
+    # Highest batch number visible to this paging session (set by the first page).
+    watermark: int | None = None

@@ -1,0 +1,86 @@
+"""Answering an Events API request: window, cursor, page, count, next link."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from event_data.errors import InvalidParameter
+from event_data.events.codec import decode
+from event_data.query.cursor import CursorCodec, CursorState, filter_digest
+from event_data.query.model import EventFilter, PageRequest, Position
+from event_data.query.params import parse_params
+from event_data.store import search as store
+
+EVENTS_PATH = "/api/v1/events/message"
+
+
+@dataclass(frozen=True)
+class Page:
+    results: list[dict[str, Any]]
+    total_count: int
+    next_link: str | None
+
+
+def _decode_all(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [decode(row._mapping) for row in rows]
+
+
+class EventSearch:
+    def __init__(self, engine: AsyncEngine, cursors: CursorCodec) -> None:
+        self._engine = engine
+        self._cursors = cursors
+
+    async def page(self, query: Mapping[str, str], now: datetime | None = None) -> Page:
+        params = parse_params(query)
+        digest = filter_digest(params.canonical_filters())
+        state: CursorState | None = None
+        if params.cursor is not None:
+            state = self._cursors.decode(params.cursor, digest)
+            window_from, window_to = state.window_from, state.window_to
+        else:
+            window_from, window_to = params.window(now or datetime.now(UTC))
+            if window_from >= window_to:
+                raise InvalidParameter("from", "`from` must be before `to`")
+
+        flt = EventFilter(window_from=window_from, window_to=window_to, types=params.types)
+        if state is None:
+            watermark = await store.current_watermark(self._engine)
+            total = await store.count(self._engine, flt, watermark)
+        else:
+            watermark, total = state.watermark, state.total_count
+        request = PageRequest(
+            filter=flt,
+            per_page=params.per_page,
+            after=state.position if state else None,
+            watermark=watermark,
+        )
+        rows = await store.fetch_page(self._engine, request)
+        has_more = len(rows) > params.per_page
+        rows = rows[: params.per_page]
+        results = await anyio.to_thread.run_sync(_decode_all, rows)
+
+        next_link = None
+        if has_more and rows:
+            last = rows[-1]
+            token = self._cursors.encode(
+                CursorState(
+                    position=Position(last.ts, last.event_id, last.type),
+                    window_from=window_from,
+                    window_to=window_to,
+                    total_count=total,
+                    watermark=watermark,
+                ),
+                digest,
+            )
+            next_query = {k: v for k, v in query.items() if k not in ("cursor", "per_page")}
+            next_query["per_page"] = str(params.per_page)
+            next_query["cursor"] = token
+            next_link = f"{EVENTS_PATH}?{urlencode(next_query)}"
+        return Page(results=results, total_count=total, next_link=next_link)

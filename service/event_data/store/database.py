@@ -1,0 +1,50 @@
+"""The connection pool, and reaching the asyncpg connection under SQLAlchemy for COPY."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from event_data.config import Settings
+
+# Statements of the query API and the loader are short; a runaway one is a bug, not a workload.
+STATEMENT_TIMEOUT_MS = 60_000
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """One pool per process, shared by the receiver, the loader and the query API."""
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "server_settings": {
+                "application_name": "event-data",
+                "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+            },
+        },
+    )
+
+
+async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
+    """The asyncpg connection behind an SQLAlchemy one (COPY and multi-statement scripts)."""
+    raw = await conn.get_raw_connection()
+    return cast("asyncpg.Connection[Any]", raw.driver_connection)
+
+
+@asynccontextmanager
+async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        yield conn
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")

@@ -1,0 +1,132 @@
+"""Writing a batch's events: one transaction per batch, COPY, idempotent.
+
+A batch is loaded exactly once in effect. The ``batches`` row (unique on batch id) is written in
+the same transaction as the events, so a batch seen again after commit is skipped; events are
+unique on (ts, event_id, type), so the same events under another batch id add nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from event_data.events.codec import StoredEvent
+from event_data.store.database import driver_connection
+
+EVENT_COLUMNS: tuple[str, ...] = StoredEvent._fields
+_INCOMING = "events_incoming"
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_no: int
+    batch_id: str
+    archive_key: str
+    received_at: datetime | None
+    events_total: int
+    events_expired: int
+    elements_skipped: int
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    already_loaded: bool
+    inserted: int
+    duplicates: int
+
+
+async def batch_loaded(engine: AsyncEngine, batch_id: str) -> bool:
+    async with engine.connect() as conn:
+        raw = await driver_connection(conn)
+        found = await raw.fetchval("SELECT 1 FROM batches WHERE batch_id = $1", batch_id)
+    return found is not None
+
+
+async def next_batch_no(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        raw = await driver_connection(conn)
+        value = await raw.fetchval("SELECT nextval(pg_get_serial_sequence('batches', 'batch_no'))")
+    return int(value)
+
+
+async def load_batch(
+    engine: AsyncEngine, record: BatchRecord, rows: Sequence[StoredEvent]
+) -> LoadOutcome:
+    """Record the batch and insert its events in one transaction."""
+    async with engine.connect() as conn:
+        raw = await driver_connection(conn)
+        async with raw.transaction():
+            claimed = await raw.fetchval(
+                "INSERT INTO batches (batch_no, batch_id, archive_key, received_at, events_total,"
+                " events_expired, elements_skipped) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                " ON CONFLICT (batch_id) DO NOTHING RETURNING batch_no",
+                record.batch_no,
+                record.batch_id,
+                record.archive_key,
+                record.received_at,
+                record.events_total,
+                record.events_expired,
+                record.elements_skipped,
+            )
+            if claimed is None:
+                return LoadOutcome(already_loaded=True, inserted=0, duplicates=0)
+            inserted = await _insert_events(raw, rows) if rows else 0
+            duplicates = len(rows) - inserted
+            await raw.execute(
+                "UPDATE batches SET events_loaded = $2, events_duplicate = $3, loaded_at = now()"
+                " WHERE batch_no = $1",
+                record.batch_no,
+                inserted,
+                duplicates,
+            )
+    return LoadOutcome(already_loaded=False, inserted=inserted, duplicates=duplicates)
+
+
+async def _insert_events(raw: asyncpg.Connection[Any], rows: Sequence[StoredEvent]) -> int:
+    """COPY straight into ``events``; if any event is already there, go through a staging
+    table and let ``ON CONFLICT DO NOTHING`` keep the first copy.
+
+    New batches, the common case, take the fast path; redelivered or overlapping ones pay for
+    the second."""
+    try:
+        async with raw.transaction():
+            await raw.copy_records_to_table("events", records=rows, columns=EVENT_COLUMNS)
+        return len(rows)
+    except asyncpg.UniqueViolationError:
+        pass
+    await raw.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_INCOMING} (LIKE events) ON COMMIT DELETE ROWS"
+    )
+    await raw.copy_records_to_table(_INCOMING, records=rows, columns=EVENT_COLUMNS)
+    status = await raw.execute(
+        f"INSERT INTO events SELECT * FROM {_INCOMING} ON CONFLICT DO NOTHING"  # noqa: S608
+    )
+    await raw.execute(f"TRUNCATE {_INCOMING}")
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def record_failure(
+    engine: AsyncEngine,
+    *,
+    bucket: str,
+    key: str,
+    sqs_message_id: str | None,
+    receive_count: int | None,
+    reason: str,
+) -> None:
+    async with engine.connect() as conn:
+        raw = await driver_connection(conn)
+        await raw.execute(
+            "INSERT INTO batch_failures (bucket, archive_key, sqs_message_id, receive_count,"
+            " reason) VALUES ($1, $2, $3, $4, $5)",
+            bucket,
+            key,
+            sqs_message_id,
+            receive_count,
+            reason[:2000],
+        )
