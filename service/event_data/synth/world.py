@@ -190,7 +190,8 @@ class World:
             mx_prefix,
             first,
             last,
-            h >> 42,
+            # Independent bits for the generator's per-recipient choices (device, locale...).
+            mix64(h ^ 0x9E3779B97F4A7C15),
         )
 
 

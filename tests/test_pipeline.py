@@ -1,0 +1,132 @@
+"""End to end: a webhook batch posted over HTTP, archived in S3, loaded through SQS, read back
+through the Events API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+import httpx
+import zstandard
+
+from tests.conftest import (
+    PREFIX,
+    Aws,
+    post_batch,
+    query,
+    sample_batch_bytes,
+    settle,
+    wait_for_count,
+    SAMPLE_WINDOW,
+)
+
+
+def _expected_flat(inner: dict[str, Any]) -> dict[str, Any]:
+    """The Events API form of a webhook event (product.md, Decisions 8)."""
+    expected = dict(inner)
+    expected["timestamp"] = "2016-02-02T19:50:00.000Z"
+    for name in ("customer_id", "subaccount_id"):
+        if name in expected:
+            expected[name] = int(expected[name])
+    return expected
+
+
+async def test_sample_batch_is_archived_loaded_and_returned_intact(
+    client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
+) -> None:
+    raw = sample_batch_bytes()
+    response = await post_batch(client, raw, batch_id="sample-batch-0001")
+    assert response.status_code == 200, response.text
+
+    keys = aws.archived_keys()
+    assert len(keys) == 1
+    key = keys[0]
+    assert key.startswith(PREFIX) and key.endswith("sample-batch-0001.json.zst")
+    obj = aws.s3.get_object(Bucket=aws.bucket, Key=key)
+    assert obj["Metadata"]["batch-id"] == "sample-batch-0001"
+    assert "received-at" in obj["Metadata"]
+    stored = obj["Body"].read()
+    assert len(stored) < len(raw)
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(stored) == raw
+
+    body = await wait_for_count(client, 19, per_page="100")
+    assert body["total_count"] == 19
+    assert body["links"] == {}
+    returned = body["results"]
+    assert len(returned) == 19
+
+    sent = [next(iter(element["msys"].values())) for element in json.loads(raw)]
+    by_type = {event["type"]: event for event in returned}
+    assert len(by_type) == 19
+    for inner in sent:
+        expected = _expected_flat(inner)
+        if inner["type"] == "sms_status":
+            assert "event_id" not in by_type["sms_status"]
+        assert by_type[inner["type"]] == expected, inner["type"]
+
+    batches = await db.fetch("SELECT batch_id, events_total, events_loaded FROM batches")
+    assert [tuple(r) for r in batches] == [("sample-batch-0001", 19, 19)]
+
+
+async def test_same_batch_three_times_is_stored_once(
+    client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
+) -> None:
+    raw = sample_batch_bytes()
+    for _ in range(3):
+        assert (await post_batch(client, raw, batch_id="repeat-1")).status_code == 200
+    # the same events under new batch ids, as SparkPost's duplicates can arrive
+    for batch_id in ("repeat-2", "repeat-3"):
+        assert (await post_batch(client, raw, batch_id=batch_id)).status_code == 200
+    # and with no batch id header at all: the content hash names the batch
+    assert (await post_batch(client, raw)).status_code == 200
+
+    await wait_for_count(client, 19)
+    await _wait_until_queue_empty(aws)
+    assert await db.fetchval("SELECT count(*) FROM events") == 19
+    loaded = await db.fetchval("SELECT sum(events_loaded) FROM batches")
+    assert loaded == 19
+
+
+async def test_sqs_redelivery_and_duplicate_s3_events_add_nothing(
+    client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
+) -> None:
+    raw = sample_batch_bytes()
+    assert (await post_batch(client, raw, batch_id="redeliver")).status_code == 200
+    await wait_for_count(client, 19)
+    await _wait_until_queue_empty(aws)
+    key = aws.archived_keys()[0]
+
+    # A duplicate S3 event for the same object, and a redelivery of an identical message.
+    notification = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": aws.bucket}, "object": {"key": key}},
+                }
+            ]
+        }
+    )
+    for _ in range(2):
+        aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=notification)
+    # A copy of the object under another key (as a replay tool or a person might make).
+    aws.s3.copy_object(
+        Bucket=aws.bucket, Key=f"{PREFIX}manual/copy.json.zst", CopySource=f"{aws.bucket}/{key}"
+    )
+    await _wait_until_queue_empty(aws)
+    await settle(0.5)
+    assert await db.fetchval("SELECT count(*) FROM events") == 19
+    assert (await query(client, **SAMPLE_WINDOW)).json()["total_count"] == 19
+
+
+async def _wait_until_queue_empty(aws: Aws, timeout: float = 20.0) -> None:
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if aws.queue_depth(aws.queue_url) == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the queue did not drain")
