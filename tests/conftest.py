@@ -158,11 +158,13 @@ async def app_factory(database_url: str, aws: Aws) -> AsyncIterator[AppFactory]:
 
     async def start(**overrides: Any) -> httpx.AsyncClient:
         settings = make_settings(
-            database_url=database_url,
-            AWS_ENDPOINT_URL=aws.endpoint,
-            EVENT_DATA_BUCKET=aws.bucket,
-            EVENT_DATA_QUEUE_URL=aws.queue_url,
-            **overrides,
+            **{
+                "database_url": database_url,
+                "AWS_ENDPOINT_URL": aws.endpoint,
+                "EVENT_DATA_BUCKET": aws.bucket,
+                "EVENT_DATA_QUEUE_URL": aws.queue_url,
+                **overrides,
+            }
         )
         manager = LifespanManager(create_app(settings), startup_timeout=30, shutdown_timeout=30)
         await manager.__aenter__()

@@ -101,8 +101,9 @@ CORPORATE_PROVIDERS: tuple[tuple[str, str], ...] = (
 FIRST_NAMES: tuple[str, ...] = (
     "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William",
     "Elizabeth", "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark", "Sandra",
-    "Paul", "Ashley", "Steven", "Emily", "Andrew", "Michelle", "Joshua", "Amanda", "Kevin", "Melissa",
+    "Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark",
+    "Sandra", "Paul", "Ashley", "Steven", "Emily", "Andrew", "Michelle", "Joshua", "Amanda",
+    "Kevin", "Melissa",
     "Brian", "Stephanie", "George", "Rebecca", "Oliver", "Amelia", "Lucas", "Sofia", "Noah", "Emma",
     "Liam", "Olivia", "Mateo", "Chloe", "Hugo", "Lea", "Jonas", "Hanna", "Yuki", "Mei", "Arjun",
     "Priya", "Omar", "Fatima", "Diego", "Camila", "Ivan", "Anya", "Kwame", "Amara", "Sean", "Aoife",
@@ -460,7 +461,7 @@ BOUNCE_REASONS: dict[int, tuple[Reason, ...]] = {
             "552 5.7.0 This message was blocked because its content presents a "
             "potential security issue.",
         ),
-    ),  # fmt: skip
+    ),
     54: (Reason("550", "550 5.7.1 Relaying denied for [{ip}]"),),
     60: (Reason("250", "250 Auto-Reply: I am out of the office until Monday"),),
     70: (

@@ -177,8 +177,8 @@ class _Message:
         "common",
         "device_token",
         "inj_ts",
-        "mx_ip",
         "msg_size",
+        "mx_ip",
         "order",
         "rcpt",
         "retries",
@@ -259,6 +259,13 @@ def _geo(place: catalog.Place, as_strings: bool) -> Event:
 _GEO_NUMERIC: Final = tuple(_geo(p, False) for p in catalog.PLACES)
 _GEO_STRINGS: Final = tuple(_geo(p, True) for p in catalog.PLACES)
 _MOUNTAIN_VIEW: Final = 3  # index of Google's image proxy location in catalog.PLACES
+# Gmail and Apple Mail fetch images through proxies, which hide the reader: (address prefix, agent).
+_IMAGE_PROXIES: Final = {
+    "Gmail": (catalog.GOOGLE_PROXY_PREFIX, catalog.GOOGLE_PROXY_UA),
+    "Apple": (catalog.APPLE_PROXY_PREFIX, catalog.APPLE_PROXY_UA),
+}
+# SMPP delivery-receipt ``stat:`` codes for the states in catalog.SMS_STATES.
+_SMPP_STATES: Final = {"Delivered": "DELIVRD", "Undeliverable": "UNDELIV", "Enroute": "ENROUTE"}
 
 
 class _Stream:
@@ -475,7 +482,7 @@ class _Stream:
 
     def _rcpt_meta(self, m: _Message, campaign: Campaign, rcpt: Recipient) -> Event:
         t = rcpt.traits
-        customer = {"id": 1000 + rcpt.index, "tier": catalog.TIERS[t & 3]}
+        customer = {"id": 1000 + rcpt.number, "tier": catalog.TIERS[t & 3]}
         locale = catalog.LOCALES[(t >> 2) & 7]
         if campaign.transactional:
             total = round(9.99 + (t >> 5) % 40000 / 100, 2)
@@ -485,10 +492,11 @@ class _Stream:
                 "locale": locale,
             }
         interests = catalog.INTERESTS
+        first = (t >> 8) % 12
         return {
             "customer": customer,
             "segment": catalog.SEGMENTS[(t >> 5) % len(catalog.SEGMENTS)],
-            "interests": [interests[(t >> 8) % 12], interests[(t >> 12) % 12]],
+            "interests": [interests[first], interests[(first + 1 + (t >> 12) % 11) % 12]],
             "locale": locale,
             "opted_in": bool(t & 0x10000),
             "score": (t >> 17) % 100,
@@ -545,6 +553,9 @@ class _Stream:
             self._schedule(self._sms_status, m, ts, self._after(1, 30))
         elif m.channel == _EMAIL:
             self._after_delivery(m, ts)
+        elif self._rng.random() < _P_OUT_OF_BAND * self._rare:
+            # Push notifications can still fail after the gateway accepted them.
+            self._schedule(self._out_of_band, m, ts, self._after(60, 86400))
         event["event_id"] = self._ids.event_id()
         event["timestamp"] = self._stamp(ts)
         return {"msys": {"message_event": event}}
@@ -639,9 +650,10 @@ class _Stream:
         return m.sms
 
     def _sms_status(self, m: _Message, ts: int) -> Event:
-        stat_type, stat_state = catalog.SMS_STATES[self._rng.getrandbits(8) % len(catalog.SMS_STATES)]
+        rng = self._rng
+        stat_type, stat_state = catalog.SMS_STATES[rng.getrandbits(8) % len(catalog.SMS_STATES)]
         common = m.common
-        stat = "DELIVRD" if stat_state == "Delivered" else "UNDELIV"
+        receipt = f"id:{rng.getrandbits(32):08x} sub:001 dlvrd:001 stat:{_SMPP_STATES[stat_state]}"
         # Legacy SMS status events carry no event_id and no message_id (sparkpost.md §2.6).
         event: Event = {
             "type": "sms_status",
@@ -653,8 +665,8 @@ class _Stream:
             "ip_pool": common["ip_pool"],
             "sending_ip": m.sending_ip,
             "routing_domain": common["routing_domain"],
-            "reason": f"{stat_state}",
-            "raw_reason": f"id:{self._rng.getrandbits(32):08x} sub:001 dlvrd:001 stat:{stat} err:000",
+            "reason": stat_state,
+            "raw_reason": f"{receipt} err:000",
             **self._sms_fields(m),
             "sms_remoteids": [f"{self._rng.getrandbits(16):04x}"],
             "sms_text": catalog.SMS_TEXTS[m.rcpt.traits & 3],
@@ -711,17 +723,10 @@ class _Stream:
         rcpt = m.rcpt
         t = rcpt.traits
         if not click:
-            # Gmail and Apple Mail fetch images through proxies, which hide the reader.
-            if rcpt.provider == "Gmail" and t & 0x30000:
-                return random_ip(self._rng, catalog.GOOGLE_PROXY_PREFIX), catalog.GOOGLE_PROXY_UA, (
-                    _MOUNTAIN_VIEW
-                )
-            if rcpt.provider == "Apple" and t & 0x30000:
-                return (
-                    random_ip(self._rng, catalog.APPLE_PROXY_PREFIX),
-                    catalog.APPLE_PROXY_UA,
-                    _MOUNTAIN_VIEW,
-                )
+            proxy = _IMAGE_PROXIES.get(rcpt.provider)
+            if proxy is not None and t & 0x30000:
+                prefix, agent = proxy
+                return random_ip(self._rng, prefix), agent, _MOUNTAIN_VIEW
         ip = f"{(t >> 18) % 200 + 23}.{(t >> 4) & 255}.{(t >> 12) & 255}.{(t >> 24) % 254 + 1}"
         return ip, _USER_AGENTS[(t >> 7) % 100], (t >> 9) % len(catalog.PLACES)
 
@@ -855,6 +860,7 @@ class _Stream:
             "subaccount_id": sub.id,
             "relay_id": sub.relay_id,
             "msg_from": sender.address,
+            "routing_domain": sub.relay_domain,
         }
         ts = self._clock
         relay = _Relay(common, ts, random_ip(rng, "54.81"))
@@ -878,7 +884,6 @@ class _Stream:
                 **common,
                 "rcpt_to": rcpt_to,
                 "raw_rcpt_to": rcpt_to,
-                "routing_domain": sub.relay_domain,
                 "msg_size": str(int(3000 * 30 ** rng.random())),
                 "remote_addr": remote,
             }
@@ -889,15 +894,10 @@ class _Stream:
 
     def _relay_attempt(self, relay: _Relay, ts: int) -> Event:
         rng = self._rng
-        r = rng.random()
-        if r < 0.9 or relay.retries >= 5:
-            kind = "relay_delivery" if r < 0.9 else "relay_permfail"
-        else:
-            kind = "relay_tempfail"
+        kind = self._relay_outcome(relay.retries)
         event: Event = {
             "type": kind,
             **relay.common,
-            "routing_domain": relay.common["msg_from"].rsplit("@", 1)[1],
             "delv_method": "esmtp",
             "num_retries": str(relay.retries),
             "queue_time": str((ts - relay.inj_ts) * 1000 + rng.getrandbits(9)),
@@ -914,6 +914,16 @@ class _Stream:
         event["timestamp"] = self._stamp(ts)
         return {"msys": {"relay_event": event}}
 
+    def _relay_outcome(self, retries: int) -> str:
+        # Endpoints that failed once fail again more often; SparkPost gives up after a while.
+        r = self._rng.random()
+        delivered, tempfail = (0.9, 0.07) if retries == 0 else (0.7, 0.2)
+        if r < delivered:
+            return "relay_delivery"
+        if r < delivered + tempfail and retries < 4:
+            return "relay_tempfail"
+        return "relay_permfail"
+
     # ---- account-level events ----------------------------------------------------------------
 
     def _start_ab_test(self) -> Event:
@@ -921,7 +931,7 @@ class _Stream:
         campaigns = self._world.ab_campaigns or self._world.campaigns
         campaign = campaigns[rng.getrandbits(16) % len(campaigns)]
         test = campaign.ab_test
-        completed = rng.random() < 0.8
+        completed = rng.random() < 0.75
         template = campaign.template_id
         ab_test: Event = {
             "id": test.id if test else f"{template}-test",

@@ -141,7 +141,7 @@ class Campaign:
 class Recipient(NamedTuple):
     """One mailbox of the recipient population."""
 
-    index: int
+    number: int
     address: str
     raw_address: str
     domain: str

@@ -1,0 +1,60 @@
+"""A batch that can never load reaches the dead-letter queue, is recorded with its reason, and
+does not hold up the batches behind it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import httpx
+
+from tests.conftest import PREFIX, Aws, post_batch, sample_batch_bytes, wait_for_count
+
+
+async def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+async def test_poison_object_reaches_dlq_without_blocking_good_batches(
+    client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
+) -> None:
+    poison_key = f"{PREFIX}manual/not-a-batch.json"
+    aws.s3.put_object(Bucket=aws.bucket, Key=poison_key, Body=b"this is { not json")
+    assert (await post_batch(client, sample_batch_bytes(), batch_id="good-1")).status_code == 200
+
+    # The good batch loads while the poison one is still being retried.
+    await wait_for_count(client, 19)
+
+    # maxReceiveCount is 2 in the test queues: two failed receives, then the DLQ.
+    await _wait_for(lambda: aws.queue_depth(aws.dlq_url) == 1)
+    assert aws.queue_depth(aws.queue_url) == 0
+    [message] = aws.sqs.receive_message(QueueUrl=aws.dlq_url, MaxNumberOfMessages=1)["Messages"]
+    assert "not-a-batch.json" in message["Body"]
+
+    failures = await db.fetch("SELECT archive_key, receive_count, reason FROM batch_failures")
+    assert len(failures) >= 2
+    assert {f["archive_key"] for f in failures} == {poison_key}
+    assert all("not valid JSON" in f["reason"] for f in failures)
+    assert await db.fetchval("SELECT count(*) FROM events") == 19
+
+
+async def test_plain_and_gzip_objects_copied_into_the_bucket_load(
+    client: httpx.AsyncClient, aws: Aws
+) -> None:
+    import gzip
+
+    raw = sample_batch_bytes()
+    aws.s3.put_object(Bucket=aws.bucket, Key=f"{PREFIX}manual/plain batch.json", Body=raw)
+    await wait_for_count(client, 19)
+    # Other events (new ids), gzip-compressed, under a key with characters S3 URL-encodes.
+    other = raw.replace(b"92356927693813856", b"11111111111111111")
+    aws.s3.put_object(
+        Bucket=aws.bucket, Key=f"{PREFIX}manual/b+c%d.json.gz", Body=gzip.compress(other)
+    )
+    body = await wait_for_count(client, 38)
+    assert body["total_count"] == 38
