@@ -56,5 +56,7 @@ async def test_plain_and_gzip_objects_copied_into_the_bucket_load(
     aws.s3.put_object(
         Bucket=aws.bucket, Key=f"{PREFIX}manual/b+c%d.json.gz", Body=gzip.compress(other)
     )
-    body = await wait_for_count(client, 38)
-    assert body["total_count"] == 38
+    # 18 new events: the sms_status event has no event_id, so its identity comes from its
+    # content, which did not change, and it is not stored twice.
+    body = await wait_for_count(client, 37)
+    assert body["total_count"] == 37
