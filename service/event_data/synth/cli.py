@@ -68,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     bodies = EventGenerator(config).batch_bytes(args.events)
     began = time.perf_counter()
     if args.out == "-":
-        batches, size = _to_stdout(bodies)
+        written = _to_stdout(bodies)
+        if written is None:
+            return 0
+        batches, size = written
     else:
         batches, size = _to_directory(bodies, Path(args.out))
     elapsed = time.perf_counter() - began
@@ -79,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _to_stdout(bodies: Iterable[bytes]) -> tuple[int, int]:
+def _to_stdout(bodies: Iterable[bytes]) -> tuple[int, int] | None:
+    """Write one body per line; ``None`` when the reader went away first."""
     out = sys.stdout.buffer
     batches = size = 0
     try:
@@ -93,6 +97,7 @@ def _to_stdout(bodies: Iterable[bytes]) -> tuple[int, int]:
         # The reader stopped early (``| head``): not an error. Point stdout at devnull so the
         # interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return None
     return batches, size
 
 

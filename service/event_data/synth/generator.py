@@ -69,7 +69,9 @@ _P_GENERATION_FAILURE: Final = 0.4
 _P_GEN_AS_MESSAGE_EVENT: Final = 0.1
 # A real generation_failure carried an ISO timestamp and a tdate (sparkpost.md §2.6).
 _P_GEN_ISO_TIMESTAMP: Final = 0.5
-_P_ZIPF_EXPONENT: Final = 2.5
+# Recipient index = population * u ** skew: a few mailboxes get mail daily, most rarely.
+_RECIPIENT_SKEW: Final = 2.5
+# Share of messages sent without metadata or tags (``{}`` and ``[]``, as in the 2017 samples).
 _P_EMPTY_META: Final = 0.05
 
 # Fields SparkPost leaves off engagement events for old messages (sparkpost.md §2.6).
@@ -106,17 +108,23 @@ class GeneratorConfig:
     """
 
     seed: int = 0
+    # Event timestamps fall in [start, end); both must be timezone-aware.
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     end: datetime = datetime(2026, 1, 31, tzinfo=UTC)
     batch_size: int = 1000
+    # Size of the recipient population (drawn Zipf-like), and of the sender side.
     recipients: int = 250_000
     campaigns: int = 80
     subaccounts: int = 8
     customers: int = 1
     rare_scale: float = 1.0
+    # Share of engagement events without the enriched fields (sparkpost.md §2.6).
     enrichment_gap_rate: float = 0.05
+    # Share of follow-up events held back so they arrive after newer ones.
     late_rate: float = 0.02
+    # Share of timestamps sent as a bare integer instead of a string.
     int_timestamp_rate: float = 0.05
+    # Share of batch elements with a key beside ``msys`` (``"cust": {"id": ...}``).
     extra_key_rate: float = 0.002
 
     def __post_init__(self) -> None:
@@ -228,9 +236,8 @@ def _table(weights: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
 _BOUNCE_CLASSES: Final = _table(catalog.BOUNCE_CLASS_WEIGHTS)
 _DELAY_CLASSES: Final = _table(catalog.DELAY_CLASS_WEIGHTS)
 _OUT_OF_BAND_CLASSES: Final = _table(catalog.OUT_OF_BAND_CLASS_WEIGHTS)
-_USER_AGENTS: Final = tuple(
-    ua for ua, share in catalog.USER_AGENTS for _ in range(share)
-)  # 100 entries
+# The shares add up to 100, so a value modulo 100 picks an agent by share.
+_USER_AGENTS: Final = tuple(ua for ua, share in catalog.USER_AGENTS for _ in range(share))
 
 
 def _geo(place: catalog.Place, as_strings: bool) -> Event:
@@ -273,7 +280,6 @@ class _Stream:
 
     def __init__(self, config: GeneratorConfig, total: int) -> None:
         self._rng = rng = random.Random(config.seed)
-        self._cfg = config
         self._total = total
         self._world: World = build_world(
             rng,
@@ -400,7 +406,7 @@ class _Stream:
         rng = self._rng
         world = self._world
         campaign = world.campaign_table[rng.getrandbits(12)]
-        index = int(world.recipient_count * rng.random() ** _P_ZIPF_EXPONENT)
+        index = int(world.recipient_count * rng.random() ** _RECIPIENT_SKEW)
         rcpt = world.recipient(index)
         m = _Message(campaign, rcpt, channel)
         ts = self._clock

@@ -1,0 +1,111 @@
+"""Settings fail fast, naming the variable; secrets never show themselves."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from event_data.config import ConfigError, load_settings
+
+PRODUCTION = {
+    "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/x",
+    "EVENT_DATA_BUCKET": "b",
+    "EVENT_DATA_QUEUE_URL": "http://q",
+    "EVENT_DATA_WEBHOOK_USER": "u",
+    "EVENT_DATA_WEBHOOK_PASSWORD": "p",
+    "EVENT_DATA_API_KEYS": "k1, k2",
+}
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "DATABASE_URL",
+        "EVENT_DATA_BUCKET",
+        "EVENT_DATA_QUEUE_URL",
+        "EVENT_DATA_WEBHOOK_USER",
+        "EVENT_DATA_WEBHOOK_PASSWORD",
+        "EVENT_DATA_API_KEYS",
+    ],
+)
+def test_production_refuses_to_start_without_a_required_variable(missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(env)
+
+
+def test_oauth_alone_is_enough_webhook_credentials() -> None:
+    env = {
+        k: v
+        for k, v in PRODUCTION.items()
+        if k not in ("EVENT_DATA_WEBHOOK_USER", "EVENT_DATA_WEBHOOK_PASSWORD")
+    }
+    env |= {"EVENT_DATA_OAUTH_CLIENT_ID": "c", "EVENT_DATA_OAUTH_CLIENT_SECRET": "s"}
+    settings = load_settings(env)
+    assert settings.webhook_user is None
+    assert settings.oauth_client_id == "c"
+
+
+def test_half_an_oauth_pair_is_refused() -> None:
+    with pytest.raises(ConfigError, match="EVENT_DATA_OAUTH_CLIENT_SECRET"):
+        load_settings(PRODUCTION | {"EVENT_DATA_OAUTH_CLIENT_ID": "c"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EVENT_DATA_PORT", "eighty"),
+        ("EVENT_DATA_RETENTION_DAYS", "-1"),
+        ("EVENT_DATA_MAX_BODY_BYTES", "0"),
+        ("EVENT_DATA_LOADER_ENABLED", "maybe"),
+        ("EVENT_DATA_ENV", "staging"),
+    ],
+)
+def test_malformed_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings(PRODUCTION | {name: value})
+
+
+def test_defaults_and_parsing() -> None:
+    settings = load_settings(PRODUCTION)
+    assert settings.port == 8000
+    assert settings.retention_days == 365
+    assert settings.max_body_bytes == 25 * 1024 * 1024
+    assert [k.reveal() for k in settings.api_keys] == ["k1", "k2"]
+    assert settings.sqlalchemy_url == "postgresql+asyncpg://postgres@127.0.0.1:5432/x"
+    assert settings.archive_prefix == "batches/"
+
+
+def test_secrets_do_not_show_in_repr() -> None:
+    settings = load_settings(
+        PRODUCTION
+        | {"EVENT_DATA_OAUTH_CLIENT_ID": "c", "EVENT_DATA_OAUTH_CLIENT_SECRET": "oauth-s3cret"}
+    )
+    text = repr(settings)
+    for secret in ("oauth-s3cret", "k1", "k2"):
+        assert secret not in text
+    assert "p'" not in text
+
+
+def test_development_has_documented_defaults() -> None:
+    settings = load_settings({"EVENT_DATA_ENV": "development"})
+    assert settings.webhook_user == "sparkpost"
+    assert settings.api_keys[0].reveal() == "dev-api-key"
+
+
+def test_serve_without_credentials_exits_naming_the_variable() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVENT_DATA_", "DATABASE_URL"))}
+    env |= {k: v for k, v in PRODUCTION.items() if k != "EVENT_DATA_API_KEYS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "event_data.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "EVENT_DATA_API_KEYS" in result.stderr

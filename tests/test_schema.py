@@ -1,0 +1,80 @@
+"""The migrations build the schema the code expects, and apply safely more than once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from event_data.events.codec import StoredEvent
+from event_data.store.database import create_engine
+from event_data.store.migrate import load_migrations, migrate
+from event_data.store.schema import metadata
+from tests.conftest import make_settings
+
+
+async def test_tables_match_the_code(db: asyncpg.Connection) -> None:
+    for table in metadata.sorted_tables:
+        rows = await db.fetch(
+            "SELECT column_name, is_nullable FROM information_schema.columns "
+            "WHERE table_name = $1 ORDER BY ordinal_position",
+            table.name,
+        )
+        assert [r["column_name"] for r in rows] == [c.name for c in table.columns], table.name
+        nullable = {r["column_name"]: r["is_nullable"] == "YES" for r in rows}
+        for column in table.columns:
+            assert nullable[column.name] == column.nullable, (table.name, column.name)
+    columns = await db.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'events' "
+        "ORDER BY ordinal_position"
+    )
+    # COPY writes rows in this order
+    assert tuple(r["column_name"] for r in columns) == StoredEvent._fields
+
+
+async def test_events_is_partitioned_by_day_with_a_default(db: asyncpg.Connection) -> None:
+    strategy = await db.fetchval(
+        "SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'events'::regclass"
+    )
+    assert strategy == "r"
+    default = await db.fetchval(
+        "SELECT c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partdefid "
+        "WHERE p.partrelid = 'events'::regclass"
+    )
+    assert default == "events_default"
+
+
+async def test_migrations_are_recorded_and_concurrent_runs_are_safe(database_url: str) -> None:
+    settings = make_settings(database_url=database_url)
+    engines = [create_engine(settings) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*(migrate(e) for e in engines))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert results == [[], [], []]  # the template was migrated already
+    conn = await asyncpg.connect(database_url)
+    try:
+        versions = [r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")]
+    finally:
+        await conn.close()
+    assert versions == [m.version for m in load_migrations()]
+
+
+async def test_fresh_database_migrates_under_concurrency(template_db: str) -> None:
+    from event_data.store.admin import create_database_if_missing, drop_database
+    from tests.conftest import ADMIN_URL
+
+    url = ADMIN_URL.rsplit("/", 1)[0] + "/event_data_fresh_migrate"
+    await drop_database(url)
+    await create_database_if_missing(url)
+    settings = make_settings(database_url=url)
+    engines = [create_engine(settings) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*(migrate(e) for e in engines))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+        await drop_database(url)
+    applied = [name for result in results for name in result]
+    assert sorted(applied) == [m.name for m in load_migrations()]
