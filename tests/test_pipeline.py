@@ -12,13 +12,13 @@ import zstandard
 
 from tests.conftest import (
     PREFIX,
+    SAMPLE_WINDOW,
     Aws,
     post_batch,
     query,
     sample_batch_bytes,
     settle,
     wait_for_count,
-    SAMPLE_WINDOW,
 )
 
 
@@ -42,7 +42,8 @@ async def test_sample_batch_is_archived_loaded_and_returned_intact(
     keys = aws.archived_keys()
     assert len(keys) == 1
     key = keys[0]
-    assert key.startswith(PREFIX) and key.endswith("sample-batch-0001.json.zst")
+    assert key.startswith(PREFIX)
+    assert key.endswith("sample-batch-0001.json.zst")
     obj = aws.s3.get_object(Bucket=aws.bucket, Key=key)
     assert obj["Metadata"]["batch-id"] == "sample-batch-0001"
     assert "received-at" in obj["Metadata"]

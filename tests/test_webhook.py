@@ -27,7 +27,8 @@ PING = b'[{"msys":{}}]'
 def _assert_sparkpost_error(response: httpx.Response, status: int) -> None:
     assert response.status_code == status, response.text
     errors = response.json()["errors"]
-    assert isinstance(errors, list) and errors
+    assert isinstance(errors, list)
+    assert errors
     assert set(errors[0]) == {"message", "description", "code"}
     assert isinstance(errors[0]["code"], str)
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from event_data.config import ConfigError, Settings, load_settings
 from event_data.logging import configure_logging
+from event_data.synth import cli as synth_cli
 
 # uvicorn's graceful stop must end before ECS's stop timeout (30 s by default) sends SIGKILL.
 GRACEFUL_SHUTDOWN_SECONDS = 25
@@ -132,12 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--moto-port", type=int, default=int(os.environ.get("EVENT_DATA_MOTO_PORT", "4566"))
     )
     dev.set_defaults(func=cmd_dev)
-    try:
-        from event_data.synth import cli as synth_cli
-
-        synth_cli.add_parser(sub)
-    except ImportError:
-        pass
+    synth_cli.add_parser(sub)
     return parser
 
 
