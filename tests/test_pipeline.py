@@ -131,3 +131,51 @@ async def _wait_until_queue_empty(aws: Aws, timeout: float = 20.0) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the queue did not drain")
+
+
+async def test_each_day_gets_its_partition_and_far_off_dates_are_kept(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    def event(event_id: str, timestamp: object) -> dict[str, Any]:
+        return {
+            "msys": {
+                "message_event": {
+                    "type": "delivery",
+                    "event_id": event_id,
+                    "timestamp": timestamp,
+                    "rcpt_to": "someone@example.com",
+                }
+            }
+        }
+
+    batch = [
+        event("1", "1454442600"),  # 2016-02-02
+        event("2", "1999999999"),  # 2033-05-18: years ahead, beyond on-demand partitions
+        event("3", "946684700"),  # 1999-12-31: before the earliest on-demand partition
+    ]
+    assert (await post_batch(client, json.dumps(batch).encode(), "dates")).status_code == 200
+    await wait_for_count(client, 3, **{"from": "1999-01-01T00:00Z", "to": "2034-01-01T00:00Z"})
+    partitions = {
+        r["relname"]: r["rows"]
+        for r in await db.fetch(
+            "SELECT c.relname, (SELECT count(*) FROM events e WHERE e.tableoid = c.oid) AS rows "
+            "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'events'::regclass"
+        )
+    }
+    assert partitions["events_p20160202"] == 1
+    assert partitions["events_default"] == 2
+
+
+async def test_events_older_than_retention_stay_in_the_archive_only(
+    app_factory: Any, aws: Aws, db: asyncpg.Connection
+) -> None:
+    client = await app_factory(EVENT_DATA_RETENTION_DAYS="30")
+    assert (await post_batch(client, sample_batch_bytes(), "old")).status_code == 200
+    await _wait_until_queue_empty(aws)
+    await settle(0.3)
+    row = await db.fetchrow("SELECT events_total, events_loaded, events_expired FROM batches")
+    assert row is not None
+    assert tuple(row) == (19, 0, 19)
+    assert await db.fetchval("SELECT count(*) FROM events") == 0
+    assert len(aws.archived_keys()) == 1
