@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # call fails fast into a 503, and SparkPost retries the batch later.
 S3_CONFIG = AioConfig(
     connect_timeout=2,
-    read_timeout=5,
+    read_timeout=4,
     retries={"max_attempts": 2, "mode": "standard"},
 )
 # Long polls hold the connection for up to 20 s, so the read timeout must exceed that.

@@ -82,18 +82,26 @@ class QueueConsumer:
         self._visibility = await self._queue_visibility()
         log.info("loader.started", concurrency=self._concurrency, visibility=self._visibility)
         while not self._stopping.is_set():
-            if self._database_down:
-                await self._wait_for_database()
-                continue
-            free = self._concurrency - len(self._in_flight)
-            if free <= 0:
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            messages = await self._receive(min(free, SQS_MAX_MESSAGES_PER_RECEIVE))
-            for message in messages:
-                task = asyncio.create_task(self._handle(message))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+                log.error("loader.loop_error", error=type(exc).__name__)
+                await asyncio.sleep(RECEIVE_ERROR_BACKOFF_SECONDS)
+
+    async def _step(self) -> None:
+        if self._database_down:
+            await self._wait_for_database()
+            return
+        free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return
+        for message in await self._receive(min(free, SQS_MAX_MESSAGES_PER_RECEIVE)):
+            task = asyncio.create_task(self._handle(message))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _queue_visibility(self) -> int:
         try:
