@@ -129,7 +129,7 @@ class QueueConsumer:
     async def _wait_for_database(self) -> None:
         try:
             await ping(self._engine)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure means "not back yet"
             await asyncio.sleep(DATABASE_RETRY_SECONDS)
             return
         log.info("loader.database_back")
@@ -147,7 +147,7 @@ class QueueConsumer:
             # Shutting down mid-batch: the transaction rolled back; hand the message back now.
             await self._release(receipt)
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one message's failure must not stop the loop
             log.warning(
                 "loader.message_failed",
                 sqs_message_id=message_id,
@@ -224,7 +224,7 @@ class QueueConsumer:
                 receive_count=receive_count,
                 reason=reason,
             )
-        except Exception:
+        except Exception:  # noqa: BLE001 - recording failed: the database itself is down
             self._database_down = True
 
     async def _heartbeat(self, receipt: str) -> None:
