@@ -28,9 +28,10 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from event_data.app import create_app
+    from event_data.server import GracefulServer
 
     configure_logging(settings.log_level)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -41,7 +42,10 @@ def _serve(settings: Settings) -> int:
         log_config=None,
         server_header=False,
     )
-    return 0
+    server = GracefulServer(config)
+    server.run()
+    # uvicorn leaves started=False when startup failed (e.g. the database is unreachable).
+    return 0 if server.started else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
