@@ -60,3 +60,30 @@ async def test_plain_and_gzip_objects_copied_into_the_bucket_load(
     # content, which did not change, and it is not stored twice.
     body = await wait_for_count(client, 37)
     assert body["total_count"] == 37
+
+
+async def test_a_slow_batch_keeps_its_message_invisible_until_it_commits(
+    client: httpx.AsyncClient, aws: Aws, database_url: str
+) -> None:
+    from structlog.testing import capture_logs
+
+    # Hold the batches table for longer than the queue's 2 s visibility timeout: without the
+    # heartbeat, the message would become visible again and be received a second time.
+    blocker = await asyncpg.connect(database_url)
+    try:
+        with capture_logs() as logs:
+            tx = blocker.transaction()
+            await tx.start()
+            await blocker.execute("LOCK TABLE batches IN ACCESS EXCLUSIVE MODE")
+            assert (await post_batch(client, sample_batch_bytes(), "slow")).status_code == 200
+            await asyncio.sleep(5)
+            await tx.rollback()
+            await wait_for_count(client, 19)
+            await asyncio.sleep(0.5)
+    finally:
+        await blocker.close()
+    loaded = [entry for entry in logs if entry["event"] == "loader.batch_loaded"]
+    assert len(loaded) == 1
+    assert loaded[0]["already_loaded"] is False
+    assert not [entry for entry in logs if entry["event"] == "loader.message_failed"]
+    assert aws.queue_depth(aws.queue_url) == 0
