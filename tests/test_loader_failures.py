@@ -4,6 +4,7 @@ does not hold up the batches behind it."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import asyncpg
 import httpx
@@ -87,3 +88,37 @@ async def test_a_slow_batch_keeps_its_message_invisible_until_it_commits(
     assert loaded[0]["already_loaded"] is False
     assert not [entry for entry in logs if entry["event"] == "loader.message_failed"]
     assert aws.queue_depth(aws.queue_url) == 0
+
+
+async def test_database_outage_pauses_the_loader_instead_of_spending_retries(
+    client: httpx.AsyncClient, aws: Aws, database_url: str
+) -> None:
+    name = database_url.rsplit("/", 1)[1]
+    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=aws.dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    aws.sqs.set_queue_attributes(
+        QueueUrl=aws.queue_url,
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "4"})
+        },
+    )
+    admin = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        # The database goes away: no new connections, existing ones cut.
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        assert (await post_batch(client, sample_batch_bytes(), "outage")).status_code == 200
+        # Five visibility timeouts: a loader that kept receiving would have spent the message's
+        # four receives and sent it to the dead-letter queue by now. A paused one has spent
+        # one, or two if a long poll was already waiting when the outage was noticed.
+        await asyncio.sleep(10)
+        assert aws.queue_depth(aws.dlq_url) == 0
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    await wait_for_count(client, 19, timeout=30)
+    assert aws.queue_depth(aws.dlq_url) == 0
