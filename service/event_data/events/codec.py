@@ -7,6 +7,7 @@ out. The columns exist for filtering; the body exists for returning the event.
 
 from __future__ import annotations
 
+import re
 import struct
 import threading
 from datetime import datetime
@@ -137,13 +138,17 @@ def _column_text(value: object) -> str | None:
     return None
 
 
+_INTEGER_TEXT = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
+
+
 def _int_value(value: object, low: int, high: int) -> int | None:
+    """An integer from an int or a string of ASCII digits (as SparkPost sends numbers)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value.strip())
+    elif isinstance(value, str) and _INTEGER_TEXT.match(value):
+        number = int(value)
     else:
         return None
     return number if low <= number <= high else None
@@ -176,6 +181,13 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
         if value is not None:
             del rest[name]
             mask |= _BIT[name]
+    # The identity columns always hold the normalised identity; the body keeps whatever was
+    # sent when that differs (a derived id, a type filed under its category).
+    for name, identity in (("event_id", event.event_id), ("type", event.type)):
+        sent = texts[name]
+        if sent is not None and sent != identity:
+            rest[name] = sent
+            mask &= ~_BIT[name]
 
     subaccount_id = _int_value(rest.get("subaccount_id"), *_INT4)
     if subaccount_id is not None:
@@ -195,7 +207,8 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
     ab_test_version = _int_value(rest.get("ab_test_version"), *_INT4)
     if isinstance(ab_test, dict):
         # ab_test events carry the test as an object; `ab_tests=` matches its id too.
-        ab_test_id = ab_test_id or _column_text(str(ab_test.get("id", "")) or None)
+        if ab_test_id is None and ab_test.get("id") is not None:
+            ab_test_id = _column_text(str(ab_test["id"]))
         if ab_test_version is None:
             ab_test_version = _int_value(ab_test.get("version"), *_INT4)
 
@@ -261,9 +274,10 @@ def decode(row: Any) -> dict[str, Any]:
             moment = parse_event_time(fields[name])
             if moment is not None:
                 fields[name] = format_event_time(moment)
-    event_type = get("type")
+    # `type` is the type the event is filed and filtered under: as sent when it was a usable
+    # name, else its category (the archive keeps the original).
     fields.pop("type", None)
-    return {"type": event_type, **dict(sorted(fields.items()))}
+    return {"type": get("type"), **dict(sorted(fields.items()))}
 
 
 def _json_value(value: Any) -> Any:

@@ -19,6 +19,10 @@ from event_data.events.timestamps import parse_event_time
 
 # Prefix of identities derived from content, for events that arrive without `event_id`.
 DERIVED_ID_PREFIX = "d-"
+# Identity values go into the primary key: they must be text PostgreSQL accepts (no NUL) and
+# short enough for a btree entry. SparkPost's are 17-20 digit strings or UUIDs.
+MAX_EVENT_ID_CHARS = 256
+MAX_TYPE_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +66,30 @@ def normalise_batch(elements: list[Any], received_at: datetime) -> NormalisedBat
     return batch
 
 
+def _identity_text(value: object, limit: int, *, allow_int: bool = False) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if allow_int and isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str) and value and len(value) <= limit and "\x00" not in value:
+        return value
+    return None
+
+
 def _normalise_event(category: str, inner: dict[str, Any], received_at: datetime) -> Event:
-    raw_type = inner.get("type")
-    # An event without a type is still an event: it is filed under its category.
-    event_type = raw_type if isinstance(raw_type, str) and raw_type else category
+    # An event without a usable type is still an event: it is filed under its category.
+    event_type = _identity_text(inner.get("type"), MAX_TYPE_CHARS) or (
+        category.replace("\x00", "")[:MAX_TYPE_CHARS] or "unknown"
+    )
     ts = parse_event_time(inner.get("timestamp"))
     ts_fallback = ts is None
     if ts is None:
         ts = received_at
-    raw_id = inner.get("event_id")
-    if isinstance(raw_id, str) and raw_id:
-        return Event(category, event_type, raw_id, False, ts, ts_fallback, inner)
-    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
-        return Event(category, event_type, str(raw_id), False, ts, ts_fallback, inner)
-    return Event(
-        category, event_type, derived_event_id(category, inner), True, ts, ts_fallback, inner
-    )
+    event_id = _identity_text(inner.get("event_id"), MAX_EVENT_ID_CHARS, allow_int=True)
+    if event_id is not None:
+        return Event(category, event_type, event_id, False, ts, ts_fallback, inner)
+    derived = derived_event_id(category, inner)
+    return Event(category, event_type, derived, True, ts, ts_fallback, inner)
 
 
 def derived_event_id(category: str, inner: dict[str, Any]) -> str:

@@ -25,11 +25,12 @@ def parse_event_time(value: object) -> datetime | None:
         pass
     try:
         parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # Unreadable, or outside years 1-9999 once converted to UTC.
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _from_epoch(seconds: float) -> datetime | None:

@@ -18,8 +18,12 @@ DEFAULT_TO_LAG = timedelta(minutes=1)
 
 _DATE = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,9}))?)?"
-    r"(?P<tz>Z|z|[+-]\d{2}:?\d{2})?$"
+    r"(?P<tz>Z|z|[+-]\d{2}:?\d{2})?$",
+    re.ASCII,
 )
+
+
+_ASCII_INTEGER = re.compile(r"^[0-9]{1,9}$")
 
 
 def parse_date(name: str, value: str) -> datetime:
@@ -39,9 +43,9 @@ def parse_date(name: str, value: str) -> datetime:
         moment = datetime.fromisoformat(
             f"{match.group('date')}T{match.group('hm')}:{seconds}.{fraction}{tz}"
         )
-    except ValueError as exc:
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise InvalidParameter(name, f"{value!r} is not a valid date") from exc
-    return moment.astimezone(UTC)
 
 
 def split_list(value: str, delimiter: str) -> tuple[str, ...]:
@@ -57,11 +61,17 @@ class ParsedParams:
     cursor: str | None
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The resolved [from, to): `to` defaults to a minute ago, `from` to 24 hours before
+        `to` (or before now, when neither is given)."""
         window_to = self.explicit_to or (now - DEFAULT_TO_LAG)
-        window_from = self.explicit_from or (window_to - DEFAULT_WINDOW)
-        if self.explicit_from is None and self.explicit_to is None:
-            window_from = now - DEFAULT_WINDOW
-        return window_from, window_to
+        if self.explicit_from is not None:
+            return self.explicit_from, window_to
+        if self.explicit_to is None:
+            return now - DEFAULT_WINDOW, window_to
+        try:
+            return window_to - DEFAULT_WINDOW, window_to
+        except OverflowError:
+            return datetime.min.replace(tzinfo=UTC), window_to
 
     def canonical_filters(self) -> dict[str, object]:
         """What a cursor is bound to: every filter, not the page size or the cursor itself."""
@@ -90,7 +100,7 @@ def parse_params(query: Mapping[str, str]) -> ParsedParams:
     per_page = DEFAULT_PER_PAGE
     if query.get("per_page") is not None:
         raw = query["per_page"].strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
+        if not _ASCII_INTEGER.match(raw) or not 1 <= int(raw) <= MAX_PER_PAGE:
             raise InvalidParameter("per_page", f"must be an integer from 1 to {MAX_PER_PAGE}")
         per_page = int(raw)
 
