@@ -13,8 +13,9 @@
 -- * Event identity is (event_id, type, event time): SparkPost's own sample batch reuses one
 --   event_id for 19 events of different types. The primary key doubles as the keyset order of
 --   the query API (newest first).
--- * `batch_no` ties each event to the batch that brought it (provenance, and a load watermark
---   that keeps paging stable while batches arrive).
+-- * `batch_no` ties each event to the batch that brought it (provenance). `batches.xact_id` is
+--   the transaction that committed the batch: with the snapshot of a query's first page, later
+--   pages leave out batches that committed after it, so paging stays stable while batches arrive.
 SET lock_timeout = '10s';
 
 CREATE TABLE batches (
@@ -27,8 +28,10 @@ CREATE TABLE batches (
     events_loaded    integer NOT NULL DEFAULT 0,
     events_duplicate integer NOT NULL DEFAULT 0,
     events_expired   integer NOT NULL DEFAULT 0,
-    elements_skipped integer NOT NULL DEFAULT 0
+    elements_skipped integer NOT NULL DEFAULT 0,
+    xact_id          xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
+CREATE INDEX batches_xact_id ON batches (xact_id);
 
 CREATE TABLE batch_failures (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

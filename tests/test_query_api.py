@@ -595,14 +595,6 @@ async def test_paging_is_stable_while_batches_load(client: httpx.AsyncClient) ->
     assert len({identity(e) for e in fresh}) == 15
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the paging watermark is max(batch_no) at the first page, but batch numbers are taken "
-    "(nextval) before a batch's load commits: a batch numbered lower that commits after the "
-    "first page passes `batch_no <= watermark`, so later pages return events that were not "
-    "there at the first page and more events than total_count",
-)
 async def test_batch_committing_after_the_first_page_stays_out_of_that_paging(
     client: httpx.AsyncClient, database_url: str
 ) -> None:

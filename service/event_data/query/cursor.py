@@ -18,9 +18,9 @@ import orjson
 
 from event_data.config import Secret
 from event_data.errors import InvalidParameter
-from event_data.query.model import Position
+from event_data.query.model import Position, Visibility
 
-_VERSION = 1
+_VERSION = 2
 _SIGNATURE_BYTES = 16
 
 
@@ -30,7 +30,7 @@ class CursorState:
     window_from: datetime
     window_to: datetime
     total_count: int
-    watermark: int
+    visibility: Visibility
 
 
 def _b64(data: bytes) -> str:
@@ -71,7 +71,8 @@ class CursorCodec:
                 _micros(state.window_from),
                 _micros(state.window_to),
                 state.total_count,
-                state.watermark,
+                state.visibility.max_batch_no,
+                state.visibility.snapshot,
             ]
         )
         return _b64(payload) + "." + _b64(self._sign(payload, filter_digest))
@@ -89,8 +90,8 @@ class CursorCodec:
                 "cursor", "invalid cursor, or a cursor used with other filters than its own"
             )
         try:
-            version, ts, event_id, event_type, w_from, w_to, total, watermark = orjson.loads(
-                payload
+            (version, ts, event_id, event_type, w_from, w_to, total, max_batch_no, snapshot) = (
+                orjson.loads(payload)
             )
             if version != _VERSION:
                 raise ValueError("unknown cursor version")
@@ -99,7 +100,7 @@ class CursorCodec:
                 window_from=_moment(int(w_from)),
                 window_to=_moment(int(w_to)),
                 total_count=int(total),
-                watermark=int(watermark),
+                visibility=Visibility(snapshot=str(snapshot), max_batch_no=int(max_batch_no)),
             )
         except (ValueError, TypeError, OverflowError, orjson.JSONDecodeError) as exc:
             raise InvalidParameter("cursor", "malformed cursor") from exc

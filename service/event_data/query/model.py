@@ -25,9 +25,17 @@ class EventFilter:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """What a paging session's first page could see: its snapshot and newest batch."""
+
+    snapshot: str
+    max_batch_no: int
+
+
+@dataclass(frozen=True)
 class PageRequest:
     filter: EventFilter
     per_page: int
     after: Position | None = None
-    # Highest batch number visible to this paging session (set by the first page).
-    watermark: int | None = None
+    # Set on pages after the first: they show only what the first page could see.
+    visibility: Visibility | None = None

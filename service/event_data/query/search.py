@@ -50,18 +50,18 @@ class EventSearch:
                 raise InvalidParameter("from", "`from` must be before `to`")
 
         flt = EventFilter(window_from=window_from, window_to=window_to, types=params.types)
-        if state is None:
-            watermark = await store.current_watermark(self._engine)
-            total = await store.count(self._engine, flt, watermark)
-        else:
-            watermark, total = state.watermark, state.total_count
         request = PageRequest(
             filter=flt,
             per_page=params.per_page,
             after=state.position if state else None,
-            watermark=watermark,
+            visibility=state.visibility if state else None,
         )
-        rows = await store.fetch_page(self._engine, request)
+        if state is None:
+            first = await store.first_page(self._engine, request)
+            rows, total, visibility = first.rows, first.total_count, first.visibility
+        else:
+            rows = await store.next_page(self._engine, request)
+            total, visibility = state.total_count, state.visibility
         has_more = len(rows) > params.per_page
         rows = rows[: params.per_page]
         results = await anyio.to_thread.run_sync(_decode_all, rows)
@@ -75,7 +75,7 @@ class EventSearch:
                     window_from=window_from,
                     window_to=window_to,
                     total_count=total,
-                    watermark=watermark,
+                    visibility=visibility,
                 ),
                 digest,
             )

@@ -6,6 +6,8 @@ match the schema the migrations build.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -18,8 +20,28 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData()
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+class PgSnapshot(UserDefinedType[str]):
+    """PostgreSQL's ``pg_snapshot``: which transactions a query could see."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "pg_snapshot"
+
 
 events = Table(
     "events",
@@ -64,6 +86,7 @@ batches = Table(
     Column("events_duplicate", Integer, nullable=False),
     Column("events_expired", Integer, nullable=False),
     Column("elements_skipped", Integer, nullable=False),
+    Column("xact_id", Xid8, nullable=False),
 )
 
 batch_failures = Table(

@@ -1,34 +1,74 @@
-"""The Events API's queries: a page of events, newest first, and the exact count."""
+"""The Events API's queries: a page of events, newest first, and the exact count.
+
+A paging session sees the database as it was at its first page. The first page reads the count
+and the rows in one REPEATABLE READ transaction and keeps that transaction's snapshot; later pages
+leave out every batch the snapshot could not see, so batches that commit while a client pages are
+neither returned nor counted, and nothing is repeated or skipped.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    not_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from event_data.query.model import EventFilter, PageRequest
-from event_data.store.schema import batches, events
+from event_data.query.model import EventFilter, PageRequest, Visibility
+from event_data.store.schema import PgSnapshot, batches, events
 
 # Everything decode() needs to rebuild an event.
-_RESULT_COLUMNS = [c for c in events.c if c.name not in ("batch_no",)]
+_RESULT_COLUMNS = [c for c in events.c if c.name != "batch_no"]
 
 
-def _conditions(flt: EventFilter, watermark: int | None) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class FirstPage:
+    rows: Sequence[Any]
+    total_count: int
+    visibility: Visibility
+
+
+def _filter_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         events.c.ts >= flt.window_from,
         events.c.ts < flt.window_to,
     ]
     if flt.types:
         conditions.append(events.c.type.in_(flt.types))
-    if watermark is not None:
-        conditions.append(events.c.batch_no <= watermark)
     return conditions
 
 
+def _visible_in(visibility: Visibility) -> list[ColumnElement[bool]]:
+    """Rows of batches that the first page's snapshot saw, and no others."""
+    snapshot = cast(cast(literal(visibility.snapshot), Text), PgSnapshot())
+    committed_later = select(batches.c.batch_no).where(
+        batches.c.batch_no <= visibility.max_batch_no,
+        batches.c.xact_id >= func.pg_snapshot_xmin(snapshot),
+        not_(func.pg_visible_in_snapshot(batches.c.xact_id, snapshot, type_=Boolean)),
+    )
+    return [
+        events.c.batch_no <= visibility.max_batch_no,
+        events.c.batch_no.not_in(committed_later),
+    ]
+
+
 def page_statement(request: PageRequest) -> Select[Any]:
-    conditions = _conditions(request.filter, request.watermark)
+    conditions = _filter_conditions(request.filter)
+    if request.visibility is not None:
+        conditions += _visible_in(request.visibility)
     if request.after is not None:
         after = request.after
         # Row comparison walks the primary key (ts, event_id, type) backwards from the cursor.
@@ -44,25 +84,35 @@ def page_statement(request: PageRequest) -> Select[Any]:
     )
 
 
-def count_statement(flt: EventFilter, watermark: int | None) -> Select[Any]:
-    return select(func.count()).select_from(events).where(and_(*_conditions(flt, watermark)))
+def count_statement(flt: EventFilter) -> Select[Any]:
+    return select(func.count()).select_from(events).where(and_(*_filter_conditions(flt)))
 
 
-async def fetch_page(engine: AsyncEngine, request: PageRequest) -> Sequence[Any]:
-    """Up to ``per_page + 1`` rows: the extra one tells whether another page follows."""
+async def first_page(engine: AsyncEngine, request: PageRequest) -> FirstPage:
+    """Count and first rows from one snapshot, and that snapshot for the pages after."""
     async with engine.connect() as conn:
-        result = await conn.execute(page_statement(request))
-        return list(result.all())
+        conn = await conn.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        async with conn.begin():
+            snapshot, max_batch_no = (
+                await conn.execute(
+                    select(
+                        cast(func.pg_current_snapshot(), Text),
+                        func.coalesce(func.max(batches.c.batch_no), 0),
+                    )
+                )
+            ).one()
+            total = await conn.scalar(count_statement(request.filter))
+            rows = (await conn.execute(page_statement(request))).all()
+    return FirstPage(
+        rows=rows,
+        total_count=int(total or 0),
+        visibility=Visibility(snapshot=str(snapshot), max_batch_no=int(max_batch_no)),
+    )
 
 
-async def count(engine: AsyncEngine, flt: EventFilter, watermark: int | None) -> int:
+async def next_page(engine: AsyncEngine, request: PageRequest) -> Sequence[Any]:
+    """Up to ``per_page + 1`` rows after the cursor: the extra one tells whether more follow."""
     async with engine.connect() as conn:
-        value = await conn.scalar(count_statement(flt, watermark))
-    return int(value or 0)
-
-
-async def current_watermark(engine: AsyncEngine) -> int:
-    """The newest committed batch number: later pages show nothing loaded after it."""
-    async with engine.connect() as conn:
-        value = await conn.scalar(select(func.coalesce(func.max(batches.c.batch_no), 0)))
-    return int(value or 0)
+        return list((await conn.execute(page_statement(request))).all())
