@@ -20,7 +20,7 @@ from event_data.events import codec
 from event_data.events.normalise import normalise_batch
 from event_data.synth import EventGenerator, GeneratorConfig
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sparkpost"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sparkpost"
 
 
 def body_samples(events: int) -> list[bytes]:

@@ -26,7 +26,7 @@ from event_data.store.database import create_engine
 from event_data.store.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "sparkpost"
+FIXTURES = ROOT / "tests" / "fixtures" / "sparkpost"
 SAMPLE_BATCH = FIXTURES / "webhook-batch-all-types-2016.json"
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WEBHOOK_AUTH = ("sparkpost", "test-webhook-password")

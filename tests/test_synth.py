@@ -18,11 +18,7 @@ from event_data.synth import EventGenerator, GeneratorConfig
 from event_data.synth import cli as synth_cli
 
 SAMPLE_BATCH = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "fixtures"
-    / "sparkpost"
-    / "webhook-batch-all-types-2016.json"
+    Path(__file__).resolve().parent / "fixtures" / "sparkpost" / "webhook-batch-all-types-2016.json"
 )
 
 # sparkpost.md §2.1 / §3.1.
