@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from event_data.events.codec import MOVABLE_TEXT_FIELDS, decode, encode
 from event_data.events.normalise import Event, normalise_batch
 from event_data.events.timestamps import format_event_time, parse_event_time
-from event_data.events.types import CATEGORY_TYPES
+from event_data.events.types import CATEGORY_TYPES, ENRICHED_FIELDS
 from tests.conftest import post_batch, query, wait_for_count
 
 RECEIVED = datetime(2026, 3, 4, 5, 6, 7, 891_000, tzinfo=UTC)
@@ -30,19 +30,6 @@ INSTANT = datetime(2016, 2, 2, 19, 50, tzinfo=UTC)
 EPOCH = 1454442600  # INSTANT
 INSTANT_ISO = "2016-02-02T19:50:00.000Z"
 ISO_MILLIS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-ENRICHED_FIELDS = (
-    "campaign_id",
-    "subject",
-    "ip_pool",
-    "sending_ip",
-    "rcpt_meta",
-    "rcpt_tags",
-    "routing_domain",
-    "sending_domain",
-    "template_id",
-    "template_version",
-    "transmission_id",
-)
 
 
 def only_event(elements: list[Any], received_at: datetime = RECEIVED) -> Event:

@@ -27,6 +27,24 @@ CATEGORY_TYPES: dict[str, tuple[str, ...]] = {
     "ingest_event": ("success", "error"),
 }
 
+# Engagement events for messages older than SparkPost's enrichment window (60 days) arrive
+# without these fields (sparkpost.md §2.6), so none of them can be relied on.
+ENRICHED_FIELDS: frozenset[str] = frozenset(
+    {
+        "campaign_id",
+        "subject",
+        "ip_pool",
+        "sending_ip",
+        "rcpt_meta",
+        "rcpt_tags",
+        "routing_domain",
+        "sending_domain",
+        "template_id",
+        "template_version",
+        "transmission_id",
+    }
+)
+
 # The values `events=` accepts (product.md, Decisions 2). Stored events of other types are still
 # returned when no type filter is given.
 KNOWN_TYPES: frozenset[str] = frozenset(t for types in CATEGORY_TYPES.values() for t in types)

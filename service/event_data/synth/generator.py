@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import orjson
 
+from event_data.events.types import ENRICHED_FIELDS
 from event_data.synth import catalog
 from event_data.synth.world import Campaign, IdSource, Recipient, World, build_world, random_ip
 
@@ -75,21 +76,6 @@ _RECIPIENT_SKEW: Final = 2.5
 _P_EMPTY_META: Final = 0.05
 
 # Fields SparkPost leaves off engagement events for old messages (sparkpost.md §2.6).
-ENRICHED_FIELDS: Final = frozenset(
-    {
-        "campaign_id",
-        "subject",
-        "ip_pool",
-        "sending_ip",
-        "rcpt_meta",
-        "rcpt_tags",
-        "routing_domain",
-        "sending_domain",
-        "template_id",
-        "template_version",
-        "transmission_id",
-    }
-)
 # Generation events describe a message that was never built, so it has no id or injection time.
 _NOT_ON_GENERATION: Final = frozenset({"message_id", "injection_time", "msg_from"})
 
