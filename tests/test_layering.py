@@ -18,7 +18,7 @@ FORBIDDEN = {
     "archive": {"store", "loader", "query", "api", "ingest"},
     "events": {"store", "loader", "query", "api", "ingest", "archive"},
     "query": {"api", "loader", "ingest"},
-    "store": {"api", "loader", "ingest", "query.search"},
+    "store": {"api", "loader", "ingest", "query"},
 }
 
 

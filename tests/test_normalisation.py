@@ -771,6 +771,9 @@ async def test_rcpt_meta_nul_characters_and_long_values_round_trip(
         pytest.param({"timestamp": "0001-01-01T00:00:00+01:00"}, id="timestamp-before-year-1"),
         pytest.param({"timestamp": EPOCH, "bounce_class": "--10"}, id="bounce-class-dashes"),
         pytest.param({"timestamp": EPOCH, "subaccount_id": "²"}, id="subaccount-superscript"),
+        # 1,012 characters, 3,036 bytes: too big for a btree entry though short in characters.
+        pytest.param({"timestamp": EPOCH, "message_id": "鬱" * 1012}, id="message-id-cjk"),
+        pytest.param({"timestamp": EPOCH, "rcpt_to": "é" * 1400 + "@x.io"}, id="rcpt-to-wide"),
     ],
 )
 async def test_one_odd_field_does_not_lose_the_batch(

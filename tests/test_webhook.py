@@ -48,6 +48,7 @@ async def test_ping_batch_is_acknowledged_and_not_archived(
         {"Authorization": "Basic " + base64.b64encode(b"sparkpost:wrong").decode()},
         {"Authorization": "Basic " + base64.b64encode(b"someone:test-webhook-password").decode()},
         {"Authorization": "Basic not-base64!!"},
+        {"Authorization": "Basic éé".encode("latin-1")},
         {"Authorization": "Bearer not-a-token"},
         {"X-MessageSystems-Webhook-Token": "wrong-token"},
         {"Authorization": "test-api-key"},  # a query API key is not a webhook credential
@@ -57,13 +58,14 @@ async def test_ping_batch_is_acknowledged_and_not_archived(
         "wrong-password",
         "wrong-user",
         "garbled-basic",
+        "non-ascii-basic",
         "bad-bearer",
         "bad-legacy",
         "api-key",
     ],
 )
 async def test_bad_credentials_are_refused_and_nothing_is_stored(
-    client: httpx.AsyncClient, aws: Aws, headers: dict[str, str]
+    client: httpx.AsyncClient, aws: Aws, headers: dict[str, str | bytes]
 ) -> None:
     response = await client.post(
         "/webhooks/sparkpost", content=sample_batch_bytes(), headers=headers

@@ -12,8 +12,10 @@ from event_data.config import ConfigError, Settings, load_settings
 from event_data.logging import configure_logging
 from event_data.synth import cli as synth_cli
 
-# uvicorn's graceful stop must end before ECS's stop timeout (30 s by default) sends SIGKILL.
-GRACEFUL_SHUTDOWN_SECONDS = 25
+# SIGTERM first drains HTTP requests (webhooks answer in well under SparkPost's 10 s), then the
+# lifespan gives in-flight batches EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS (15). Together they stay
+# inside ECS's default 30 s stop timeout, after which it sends SIGKILL.
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _settings_or_exit() -> Settings:
@@ -36,7 +38,7 @@ def _serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "*"),
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=False,
         log_config=None,
@@ -133,9 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_migrate
     )
     dev = sub.add_parser("dev", help="a local instance with emulated S3/SQS (make run)")
-    dev.add_argument(
-        "--moto-port", type=int, default=int(os.environ.get("EVENT_DATA_MOTO_PORT", "4566"))
-    )
+    dev.add_argument("--moto-port", type=int, default=4566, help="local S3/SQS port (4566)")
     dev.set_defaults(func=cmd_dev)
     synth_cli.add_parser(sub)
     return parser

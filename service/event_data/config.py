@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # SparkPost's largest batches are a few MiB; the cap only guards memory (product.md "Receiving").
 DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024
@@ -84,8 +84,8 @@ class Settings:
     loader_concurrency: int
     db_pool_size: int
     shutdown_timeout_seconds: float
+    forwarded_allow_ips: str
     log_level: str
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_development(self) -> bool:
@@ -195,8 +195,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not api_keys:
         raise ConfigError("EVENT_DATA_API_KEYS must hold at least one key")
 
+    # Without its own key, the signing key follows the webhook secrets (rotating them ends
+    # outstanding tokens, as it should), never the API keys, which rotate on their own.
     signing_key = _get(env, "EVENT_DATA_SIGNING_KEY") or _derive_signing_key(
-        [oauth_client_secret or "", webhook_password or "", *(k.reveal() for k in api_keys)]
+        [oauth_client_secret or "", webhook_password or ""]
     )
     prefix = _get(env, "EVENT_DATA_ARCHIVE_PREFIX") or "batches/"
     if not prefix.endswith("/"):
@@ -225,7 +227,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         loader_enabled=_bool(env, "EVENT_DATA_LOADER_ENABLED", True),
         loader_concurrency=_int(env, "EVENT_DATA_LOADER_CONCURRENCY", 4, minimum=1),
         db_pool_size=_int(env, "EVENT_DATA_DB_POOL_SIZE", 10, minimum=1),
-        shutdown_timeout_seconds=_float(env, "EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS", 25.0),
+        shutdown_timeout_seconds=_float(env, "EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS", 15.0),
+        # uvicorn's own variable: the proxies whose X-Forwarded-* headers are believed (the ALB).
+        forwarded_allow_ips=_get(env, "FORWARDED_ALLOW_IPS") or "*",
         log_level=(_get(env, "EVENT_DATA_LOG_LEVEL") or "info").lower(),
     )
 

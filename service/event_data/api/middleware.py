@@ -9,6 +9,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from event_data.api.responses import error_response
+from event_data.errors import UriTooLong
 from event_data.logging import get_logger
 
 log = get_logger("event_data.http")
@@ -51,8 +52,9 @@ class RequestContextMiddleware:
                 + 1
             )
             if uri_length > MAX_URI_LENGTH:
+                error = UriTooLong(f"the URI exceeds {MAX_URI_LENGTH} characters")
                 response = error_response(
-                    414, "URI too long", f"the URI exceeds {MAX_URI_LENGTH} characters", "1414"
+                    error.status_code, error.message, error.description, error.code
                 )
                 await response(scope, receive, send_with_id)
             else:

@@ -11,8 +11,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from event_data.api.bodies import read_capped_body
 from event_data.api.responses import OrjsonResponse
-from event_data.api.webhooks import read_capped_body
 from event_data.errors import PayloadTooLarge
 from event_data.ingest.credentials import client_credentials_valid, parse_basic
 from event_data.logging import get_logger

@@ -8,29 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from event_data import metrics
+from event_data.api.bodies import read_capped_body
 from event_data.api.responses import OrjsonResponse
-from event_data.errors import EventDataError, PayloadTooLarge
+from event_data.errors import EventDataError
 from event_data.logging import get_logger
 from event_data.services import Services
 
 log = get_logger(__name__)
 
 BATCH_ID_HEADER = "x-messagesystems-batch-id"
-
-
-async def read_capped_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def receive_batch(request: Request) -> Response:

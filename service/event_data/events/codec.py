@@ -18,6 +18,7 @@ import orjson
 import zstandard
 
 from event_data.events.normalise import Event
+from event_data.events.text import storable
 from event_data.events.timestamps import format_event_time, parse_event_time
 
 # Body layout: 1 byte format, 4 bytes little-endian mask of fields moved to columns, zstd frame.
@@ -26,9 +27,9 @@ FORMAT_ZSTD_DICT_1 = 2
 _HEADER = struct.Struct("<BI")
 ZSTD_LEVEL = 3
 
-# Text columns longer than this stay in the body only: a btree entry must fit in a page, and no
-# filter value is that long.
-MAX_COLUMN_TEXT = 1024
+# Text columns longer than this (in UTF-8 bytes) stay in the body only: a btree entry must fit
+# in a third of a page (2,704 bytes), and no filter value is that long.
+MAX_COLUMN_BYTES = 1000
 
 # Fields that can move from the body to a column of the same name; the bit is the position.
 MOVABLE_TEXT_FIELDS: tuple[str, ...] = (
@@ -133,7 +134,7 @@ def _decompressor(fmt: int) -> zstandard.ZstdDecompressor:
 
 def _column_text(value: object) -> str | None:
     """A value fit for a text column: a string PostgreSQL can hold and an index can take."""
-    if isinstance(value, str) and len(value) <= MAX_COLUMN_TEXT and "\x00" not in value:
+    if isinstance(value, str) and storable(value, MAX_COLUMN_BYTES):
         return value
     return None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from event_data.events.text import storable
 from event_data.events.timestamps import parse_event_time
 
 # Prefix of identities derived from content, for events that arrive without `event_id`.
@@ -23,6 +24,7 @@ DERIVED_ID_PREFIX = "d-"
 # short enough for a btree entry. SparkPost's are 17-20 digit strings or UUIDs.
 MAX_EVENT_ID_CHARS = 256
 MAX_TYPE_CHARS = 128
+MAX_IDENTITY_BYTES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +73,8 @@ def _identity_text(value: object, limit: int, *, allow_int: bool = False) -> str
         return None
     if allow_int and isinstance(value, int):
         value = str(value)
-    if isinstance(value, str) and value and len(value) <= limit and "\x00" not in value:
-        return value
+    if isinstance(value, str) and value and len(value) <= limit:
+        return value if storable(value, MAX_IDENTITY_BYTES) else None
     return None
 
 

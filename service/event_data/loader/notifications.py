@@ -17,7 +17,6 @@ class MalformedNotification(ValueError):
 class ObjectCreated:
     bucket: str
     key: str
-    size: int | None
 
 
 def parse_notification(body: str | bytes) -> list[ObjectCreated]:
@@ -50,6 +49,5 @@ def parse_notification(body: str | bytes) -> list[ObjectCreated]:
             key = unquote_plus(s3["object"]["key"])
         except (KeyError, TypeError) as exc:
             raise MalformedNotification("record lacks bucket or key") from exc
-        size = s3["object"].get("size")
-        created.append(ObjectCreated(bucket, key, size if isinstance(size, int) else None))
+        created.append(ObjectCreated(bucket, key))
     return created

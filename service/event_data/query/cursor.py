@@ -18,7 +18,7 @@ import orjson
 
 from event_data.config import Secret
 from event_data.errors import InvalidParameter
-from event_data.query.model import Position, Visibility
+from event_data.store.filters import Position, Visibility
 
 _VERSION = 2
 _SIGNATURE_BYTES = 16

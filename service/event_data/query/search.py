@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from event_data.errors import InvalidParameter
 from event_data.events.codec import decode
 from event_data.query.cursor import CursorCodec, CursorState, filter_digest
-from event_data.query.model import EventFilter, PageRequest, Position
 from event_data.query.params import parse_params
 from event_data.store import search as store
+from event_data.store.filters import EventFilter, PageRequest, Position
 
 EVENTS_PATH = "/api/v1/events/message"
 

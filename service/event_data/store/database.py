@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import asyncpg
@@ -36,12 +34,6 @@ async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
     """The asyncpg connection behind an SQLAlchemy one (COPY and multi-statement scripts)."""
     raw = await conn.get_raw_connection()
     return cast("asyncpg.Connection[Any]", raw.driver_connection)
-
-
-@asynccontextmanager
-async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
-        yield conn
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from event_data.query.model import EventFilter, PageRequest, Visibility
+from event_data.store.filters import EventFilter, PageRequest, Visibility
 from event_data.store.schema import PgSnapshot, batches, events
 
 # Everything decode() needs to rebuild an event.

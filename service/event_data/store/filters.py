@@ -1,4 +1,4 @@
-"""A parsed Events API query, as the store needs it."""
+"""What the store can be asked for events: filters, a page position, what a page may see."""
 
 from __future__ import annotations
 
