@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -276,6 +278,38 @@ async def test_s3_unreachable_is_503(app_factory: AppFactory, aws: Aws) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["s3"] == "unreachable"
+
+
+@pytest.fixture
+async def silent_endpoint() -> AsyncIterator[str]:
+    """A server that accepts connections and reads requests but never answers: an S3 stall."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        while await reader.read(65536):
+            pass
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+async def test_s3_that_never_answers_is_503_inside_sparkposts_timeout(
+    app_factory: AppFactory, silent_endpoint: str
+) -> None:
+    client = await app_factory(
+        AWS_ENDPOINT_URL=silent_endpoint,
+        EVENT_DATA_LOADER_ENABLED="false",
+        EVENT_DATA_ARCHIVE_TIMEOUT_SECONDS="1",
+    )
+    started = time.monotonic()
+    response = await post_batch(client, sample_batch_bytes())
+    _assert_sparkpost_error(response, 503)
+    assert time.monotonic() - started < 5
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:

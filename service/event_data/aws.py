@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from types_aiobotocore_sqs import SQSClient
 
 # The ack path must answer well inside SparkPost's 10 s timeout (sparkpost.md §2.4): a slow S3
-# call fails fast into a 503, and SparkPost retries the batch later.
+# call fails fast into a 503, and SparkPost retries the batch later. These timeouts bound
+# connecting and each read; the receiver also puts a deadline on the whole write.
 S3_CONFIG = AioConfig(
     connect_timeout=2,
     read_timeout=4,

@@ -80,6 +80,7 @@ class Settings:
     signing_key: Secret
     retention_days: int
     max_body_bytes: int
+    archive_timeout_seconds: float
     loader_enabled: bool
     loader_concurrency: int
     db_pool_size: int
@@ -224,6 +225,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         signing_key=Secret(signing_key),
         retention_days=_int(env, "EVENT_DATA_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
         max_body_bytes=_int(env, "EVENT_DATA_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1),
+        archive_timeout_seconds=_float(env, "EVENT_DATA_ARCHIVE_TIMEOUT_SECONDS", 6.0),
         loader_enabled=_bool(env, "EVENT_DATA_LOADER_ENABLED", True),
         loader_concurrency=_int(env, "EVENT_DATA_LOADER_CONCURRENCY", 4, minimum=1),
         db_pool_size=_int(env, "EVENT_DATA_DB_POOL_SIZE", 10, minimum=1),

@@ -41,7 +41,9 @@ def make_lifespan(settings: Settings) -> object:
                 engine=engine,
                 archive=archive,
                 sqs=clients.sqs,
-                receiver=Receiver(archive, settings.archive_prefix),
+                receiver=Receiver(
+                    archive, settings.archive_prefix, settings.archive_timeout_seconds
+                ),
                 tokens=tokens,
                 webhook_credentials=WebhookCredentials(settings, tokens),
                 search=EventSearch(engine, CursorCodec(settings.signing_key)),

@@ -6,6 +6,7 @@ and on the event loop that would delay every other request of the task.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,9 +61,12 @@ def _prepare(body: bytes) -> _Prepared:
 
 
 class Receiver:
-    def __init__(self, archive: Archive, prefix: str) -> None:
+    def __init__(self, archive: Archive, prefix: str, put_timeout_seconds: float) -> None:
         self._archive = archive
         self._prefix = prefix
+        # botocore's read timeout does not cover every stall (a PutObject waiting on
+        # `100 Continue`), so the whole write gets a deadline inside SparkPost's 10 s.
+        self._put_timeout = put_timeout_seconds
 
     async def receive(
         self, body: bytes, batch_id_header: str | None, received_at: datetime | None = None
@@ -76,14 +80,17 @@ class Receiver:
             return Receipt(batch_id, None, prepared.elements, len(body), 0)
         key = archive_key(self._prefix, batch_id, received_at)
         try:
-            await self._archive.put_batch(
-                key,
-                prepared.compressed,
-                batch_id=batch_id,
-                received_at=received_at,
-                raw_size=len(body),
+            await asyncio.wait_for(
+                self._archive.put_batch(
+                    key,
+                    prepared.compressed,
+                    batch_id=batch_id,
+                    received_at=received_at,
+                    raw_size=len(body),
+                ),
+                self._put_timeout,
             )
-        except (BotoCoreError, ClientError, OSError) as exc:
+        except (BotoCoreError, ClientError, OSError, TimeoutError) as exc:
             log.warning("webhook.archive_failed", batch_id=batch_id, error=type(exc).__name__)
             raise ServiceUnavailable("the archive is unavailable; retry later") from exc
         return Receipt(batch_id, key, prepared.elements, len(body), len(prepared.compressed))

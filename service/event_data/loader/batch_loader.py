@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,10 @@ from event_data.store.loading import BatchRecord, batch_loaded, load_batch, next
 from event_data.store.partitions import Partitions
 
 log = get_logger(__name__)
+
+
+# A read that has not finished by then is stuck, not slow: give the message back to the queue.
+ARCHIVE_GET_TIMEOUT_SECONDS = 120
 
 
 class PoisonBatch(ValueError):
@@ -86,7 +91,9 @@ class BatchLoader:
 
     async def load(self, bucket: str, key: str) -> LoadResult:
         started = time.perf_counter()
-        obj = await self._archive.get(key, bucket=bucket)
+        obj = await asyncio.wait_for(
+            self._archive.get(key, bucket=bucket), ARCHIVE_GET_TIMEOUT_SECONDS
+        )
         batch_id = obj.metadata.get(META_BATCH_ID) or content_batch_id(obj.data)
         if await batch_loaded(self._engine, batch_id):
             return LoadResult(batch_id, key, True, 0, 0, 0, 0, 0, time.perf_counter() - started)
