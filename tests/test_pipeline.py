@@ -4,12 +4,14 @@ through the Events API."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import zstandard
 
+from event_data.store.partitions import partition_name
 from tests.conftest import (
     PREFIX,
     SAMPLE_WINDOW,
@@ -165,6 +167,10 @@ async def test_each_day_gets_its_partition_and_far_off_dates_are_kept(
     }
     assert partitions["events_p20160202"] == 1
     assert partitions["events_default"] == 2
+    # Today and the next two days are made ahead, before any event needs them.
+    today = datetime.now(UTC).date()
+    for ahead in range(3):
+        assert partitions[partition_name(today + timedelta(days=ahead))] == 0
 
 
 async def test_events_older_than_retention_stay_in_the_archive_only(

@@ -19,7 +19,7 @@ from event_data.events.normalise import NormalisedBatch, normalise_batch
 from event_data.events.timestamps import parse_event_time
 from event_data.logging import get_logger
 from event_data.store.loading import BatchRecord, batch_loaded, load_batch, next_batch_no
-from event_data.store.partitions import Partitions
+from event_data.store.partitions import Partitions, upcoming_days
 
 log = get_logger(__name__)
 
@@ -112,7 +112,8 @@ class BatchLoader:
         prepared = await anyio.to_thread.run_sync(
             _prepare, elements, received_at, batch_no, horizon
         )
-        await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
+        needed = {row.ts.astimezone(UTC).date() for row in prepared.rows}
+        await self._partitions.ensure(needed | upcoming_days())
         record = BatchRecord(
             batch_no=batch_no,
             batch_id=batch_id,

@@ -1,7 +1,10 @@
 """Daily partitions of ``events``: made on demand for the days a batch needs.
 
-Creating a partition takes a lock on the parent table, so it happens in a short transaction of
-its own, before the batch's load, serialised across tasks by an advisory lock.
+A partition is made as a plain table and then attached: ``ATTACH PARTITION`` takes only a SHARE
+UPDATE EXCLUSIVE lock on ``events``, so loads and queries go on meanwhile, where ``CREATE TABLE
+... PARTITION OF`` would queue behind every open query and block everything queued after it.
+Rows of that day waiting in ``events_default`` move into the new partition in the same
+transaction (attaching would fail while the default partition holds any).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ PARTITION_PREFIX = "events_p"
 # create a partition for year 2999. Such events land in `events_default`, which is watched.
 EARLIEST_PARTITION_DAY = date(2000, 1, 1)
 FUTURE_PARTITION_DAYS = 366
+# Days ahead of today that are made before any event needs them, so that the partition for a
+# day exists before queries on that day start (and lock it), and midnight waits on nothing.
+DAYS_AHEAD = 2
 
 
 def partition_name(day: date) -> str:
@@ -32,6 +38,12 @@ def partition_day(name: str) -> date | None:
         return datetime.strptime(name[len(PARTITION_PREFIX) :], "%Y%m%d").date()
     except ValueError:
         return None
+
+
+def upcoming_days(today: date | None = None) -> set[date]:
+    """Today and the next DAYS_AHEAD days: made before any event needs them."""
+    today = today or datetime.now(UTC).date()
+    return {today + timedelta(days=n) for n in range(DAYS_AHEAD + 1)}
 
 
 def wants_partition(day: date, today: date) -> bool:
@@ -59,28 +71,35 @@ class Partitions:
     async def ensure(self, days: Iterable[date], today: date | None = None) -> list[date]:
         """Create the partitions among ``days`` that are missing; return the days created."""
         today = today or datetime.now(UTC).date()
-        wanted = {d for d in days if wants_partition(d, today)} - self._known
-        if not wanted:
-            return []
-        created: list[date] = []
+        wanted = sorted({d for d in days if wants_partition(d, today)} - self._known)
+        created = [day for day in wanted if await self._create(day)]
+        self._known |= set(wanted)
+        return created
+
+    async def _create(self, day: date) -> bool:
+        """One partition in one short transaction; False when another task made it first."""
+        name = partition_name(day)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        end = start + timedelta(days=1)
         async with self._engine.connect() as conn:
             raw = await driver_connection(conn)
             async with raw.transaction():
                 await raw.execute("SET LOCAL lock_timeout = '10s'")
                 await raw.execute("SELECT pg_advisory_xact_lock($1)", PARTITION_LOCK_KEY)
-                for day in sorted(wanted):
-                    exists = await raw.fetchval(
-                        "SELECT to_regclass($1) IS NOT NULL", partition_name(day)
-                    )
-                    if exists:
-                        continue
-                    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                    # Identifiers cannot be parameters; the name is built from a date only.
-                    await raw.execute(
-                        f"CREATE TABLE {partition_name(day)} PARTITION OF events "
-                        f"FOR VALUES FROM ('{start.isoformat()}') "
-                        f"TO ('{(start + timedelta(days=1)).isoformat()}')"
-                    )
-                    created.append(day)
-        self._known |= wanted
-        return created
+                if await raw.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
+                    return False
+                # Identifiers cannot be parameters; the name is built from a date only.
+                await raw.execute(
+                    f"CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+                )
+                await raw.execute(
+                    f"WITH moved AS (DELETE FROM events_default WHERE ts >= $1 AND ts < $2 "  # noqa: S608
+                    f"RETURNING *) INSERT INTO {name} SELECT * FROM moved",
+                    start,
+                    end,
+                )
+                await raw.execute(
+                    f"ALTER TABLE events ATTACH PARTITION {name} "
+                    f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+                )
+        return True
