@@ -42,6 +42,8 @@ class LoadResult:
     duplicates: int
     expired: int
     skipped: int
+    # events whose timestamp could not be read, filed at the batch's received time
+    undated: int
     seconds: float
 
 
@@ -96,7 +98,7 @@ class BatchLoader:
         )
         batch_id = obj.metadata.get(META_BATCH_ID) or content_batch_id(obj.data)
         if await batch_loaded(self._engine, batch_id):
-            return LoadResult(batch_id, key, True, 0, 0, 0, 0, 0, time.perf_counter() - started)
+            return LoadResult(batch_id, key, True, 0, 0, 0, 0, 0, 0, time.perf_counter() - started)
         received_at = (
             parse_event_time(obj.metadata.get(META_RECEIVED_AT))
             or obj.last_modified
@@ -133,5 +135,6 @@ class BatchLoader:
             duplicates=outcome.duplicates,
             expired=prepared.expired,
             skipped=prepared.normalised.skipped,
+            undated=prepared.normalised.ts_fallbacks,
             seconds=time.perf_counter() - started,
         )

@@ -192,6 +192,7 @@ class QueueConsumer:
                 duplicates=result.duplicates,
                 expired=result.expired,
                 skipped=result.skipped,
+                undated=result.undated,
                 ms=round(result.seconds * 1000, 1),
             )
 
