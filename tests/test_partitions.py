@@ -34,7 +34,7 @@ async def _load(engine: AsyncEngine, batch_id: str, timestamps: list[int]) -> No
     events = normalise_batch(elements, datetime.now(UTC)).events
     batch_no = await next_batch_no(engine)
     rows = [encode(event, batch_no) for event in events]
-    record = BatchRecord(batch_no, batch_id, batch_id, None, len(rows), 0, 0)
+    record = BatchRecord(batch_no, batch_id, batch_id, batch_id, None, len(rows), 0, 0)
     await load_batch(engine, record, rows)
 
 

@@ -45,9 +45,11 @@ async def test_sample_batch_is_archived_loaded_and_returned_intact(
     assert len(keys) == 1
     key = keys[0]
     assert key.startswith(PREFIX)
-    assert key.endswith("sample-batch-0001.json.zst")
+    assert "/sample-batch-0001--" in key
+    assert key.endswith(".json.zst")
     obj = aws.s3.get_object(Bucket=aws.bucket, Key=key)
     assert obj["Metadata"]["batch-id"] == "sample-batch-0001"
+    assert obj["Metadata"]["content-digest"][:16] in key
     assert "received-at" in obj["Metadata"]
     stored = obj["Body"].read()
     assert len(stored) < len(raw)
@@ -89,6 +91,20 @@ async def test_same_batch_three_times_is_stored_once(
     assert await db.fetchval("SELECT count(*) FROM events") == 19
     loaded = await db.fetchval("SELECT sum(events_loaded) FROM batches")
     assert loaded == 19
+
+
+async def test_a_different_batch_reusing_a_batch_id_is_kept_and_loaded(
+    client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
+) -> None:
+    first = sample_batch_bytes()
+    other = first.replace(b"92356927693813856", b"22222222222222222")
+    assert (await post_batch(client, first, batch_id="reused")).status_code == 200
+    assert (await post_batch(client, other, batch_id="reused")).status_code == 200
+    # 18 more: the sms_status event has no event_id and the same content in both.
+    await wait_for_count(client, 37)
+    assert len(aws.archived_keys()) == 2
+    rows = await db.fetch("SELECT batch_id, events_loaded FROM batches ORDER BY batch_no")
+    assert [tuple(r) for r in rows] == [("reused", 19), ("reused", 18)]
 
 
 async def test_sqs_redelivery_and_duplicate_s3_events_add_nothing(

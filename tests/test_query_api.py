@@ -608,7 +608,9 @@ async def test_batch_committing_after_the_first_page_stays_out_of_that_paging(
         async def commit(batch_no: int, name: str, events: list[dict[str, Any]]) -> None:
             normalised = normalise_batch(events, received)
             rows = [encode(event, batch_no) for event in normalised.events]
-            record = BatchRecord(batch_no, name, f"batches/{name}.json", received, len(rows), 0, 0)
+            record = BatchRecord(
+                batch_no, name, name, f"batches/{name}.json", received, len(rows), 0, 0
+            )
             outcome = await load_batch(engine, record, rows)
             assert outcome.inserted == len(rows)
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 META_BATCH_ID = "batch-id"
 META_RECEIVED_AT = "received-at"
 META_RAW_BYTES = "raw-bytes"
+META_CONTENT_DIGEST = "content-digest"
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,14 @@ class Archive:
         self.bucket = bucket
 
     async def put_batch(
-        self, key: str, compressed: bytes, *, batch_id: str, received_at: datetime, raw_size: int
+        self,
+        key: str,
+        compressed: bytes,
+        *,
+        batch_id: str,
+        digest: str,
+        received_at: datetime,
+        raw_size: int,
     ) -> None:
         await self._client.put_object(
             Bucket=self.bucket,
@@ -44,6 +52,7 @@ class Archive:
                 META_BATCH_ID: batch_id,
                 META_RECEIVED_AT: format_event_time(received_at),
                 META_RAW_BYTES: str(raw_size),
+                META_CONTENT_DIGEST: digest,
             },
         )
 

@@ -16,7 +16,7 @@ import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
 from event_data.archive.compression import compress_batch
-from event_data.archive.keys import archive_key, batch_id_from_header
+from event_data.archive.keys import archive_key, batch_id_from_header, content_digest
 from event_data.archive.s3 import Archive
 from event_data.errors import BadRequest, ServiceUnavailable
 from event_data.logging import get_logger
@@ -24,6 +24,7 @@ from event_data.logging import get_logger
 log = get_logger(__name__)
 
 PING_BATCH: list[Any] = [{"msys": {}}]
+PING_BATCH_ID = "ping"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class _Prepared:
     elements: int
     is_ping: bool
     compressed: bytes
+    digest: str
 
 
 def _prepare(body: bytes) -> _Prepared:
@@ -56,8 +58,13 @@ def _prepare(body: bytes) -> _Prepared:
             "a SparkPost webhook batch is a JSON array of events", message="invalid batch"
         )
     if parsed == PING_BATCH:
-        return _Prepared(elements=1, is_ping=True, compressed=b"")
-    return _Prepared(elements=len(parsed), is_ping=False, compressed=compress_batch(body))
+        return _Prepared(elements=1, is_ping=True, compressed=b"", digest="")
+    return _Prepared(
+        elements=len(parsed),
+        is_ping=False,
+        compressed=compress_batch(body),
+        digest=content_digest(body),
+    )
 
 
 class Receiver:
@@ -75,16 +82,17 @@ class Receiver:
         ServiceUnavailable when S3 does not take it (SparkPost then retries)."""
         received_at = received_at or datetime.now(UTC)
         prepared = await anyio.to_thread.run_sync(_prepare, body)
-        batch_id = batch_id_from_header(batch_id_header, body)
         if prepared.is_ping:
-            return Receipt(batch_id, None, prepared.elements, len(body), 0)
-        key = archive_key(self._prefix, batch_id, received_at)
+            return Receipt(PING_BATCH_ID, None, prepared.elements, len(body), 0)
+        batch_id = batch_id_from_header(batch_id_header, prepared.digest)
+        key = archive_key(self._prefix, batch_id, prepared.digest, received_at)
         try:
             await asyncio.wait_for(
                 self._archive.put_batch(
                     key,
                     prepared.compressed,
                     batch_id=batch_id,
+                    digest=prepared.digest,
                     received_at=received_at,
                     raw_size=len(body),
                 ),

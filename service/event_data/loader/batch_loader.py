@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.archive.compression import UnreadableArchive, decompress_object
-from event_data.archive.keys import content_batch_id
+from event_data.archive.keys import CONTENT_ID_PREFIX, content_digest
 from event_data.archive.s3 import META_BATCH_ID, META_RECEIVED_AT, Archive
 from event_data.events.codec import StoredEvent, encode
 from event_data.events.normalise import NormalisedBatch, normalise_batch
@@ -54,11 +54,16 @@ class _Prepared:
     expired: int
 
 
-def _parse(data: bytes) -> list[object]:
+def _unpack(data: bytes) -> tuple[bytes, str]:
+    """The batch's raw bytes and their digest (the same digest the receiver computed)."""
     try:
         raw = decompress_object(data)
     except UnreadableArchive as exc:
         raise PoisonBatch(str(exc)) from exc
+    return raw, content_digest(raw)
+
+
+def _parse(raw: bytes) -> list[object]:
     try:
         parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -96,15 +101,16 @@ class BatchLoader:
         obj = await asyncio.wait_for(
             self._archive.get(key, bucket=bucket), ARCHIVE_GET_TIMEOUT_SECONDS
         )
-        batch_id = obj.metadata.get(META_BATCH_ID) or content_batch_id(obj.data)
-        if await batch_loaded(self._engine, batch_id):
+        raw, digest = await anyio.to_thread.run_sync(_unpack, obj.data)
+        batch_id = obj.metadata.get(META_BATCH_ID) or CONTENT_ID_PREFIX + digest
+        if await batch_loaded(self._engine, batch_id, digest):
             return LoadResult(batch_id, key, True, 0, 0, 0, 0, 0, 0, time.perf_counter() - started)
         received_at = (
             parse_event_time(obj.metadata.get(META_RECEIVED_AT))
             or obj.last_modified
             or datetime.now(UTC)
         )
-        elements = await anyio.to_thread.run_sync(_parse, obj.data)
+        elements = await anyio.to_thread.run_sync(_parse, raw)
         batch_no = await next_batch_no(self._engine)
         horizon = (
             datetime.now(UTC) - timedelta(days=self._retention_days)
@@ -119,6 +125,7 @@ class BatchLoader:
         record = BatchRecord(
             batch_no=batch_no,
             batch_id=batch_id,
+            content_digest=digest,
             archive_key=key,
             received_at=received_at,
             events_total=len(prepared.normalised.events),

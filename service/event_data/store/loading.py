@@ -26,6 +26,7 @@ _INCOMING = "events_incoming"
 class BatchRecord:
     batch_no: int
     batch_id: str
+    content_digest: str
     archive_key: str
     received_at: datetime | None
     events_total: int
@@ -40,10 +41,14 @@ class LoadOutcome:
     duplicates: int
 
 
-async def batch_loaded(engine: AsyncEngine, batch_id: str) -> bool:
+async def batch_loaded(engine: AsyncEngine, batch_id: str, content_digest: str) -> bool:
     async with engine.connect() as conn:
         raw = await driver_connection(conn)
-        found = await raw.fetchval("SELECT 1 FROM batches WHERE batch_id = $1", batch_id)
+        found = await raw.fetchval(
+            "SELECT 1 FROM batches WHERE batch_id = $1 AND content_digest = $2",
+            batch_id,
+            content_digest,
+        )
     return found is not None
 
 
@@ -62,11 +67,13 @@ async def load_batch(
         raw = await driver_connection(conn)
         async with raw.transaction():
             claimed = await raw.fetchval(
-                "INSERT INTO batches (batch_no, batch_id, archive_key, received_at, events_total,"
-                " events_expired, elements_skipped) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                " ON CONFLICT (batch_id) DO NOTHING RETURNING batch_no",
+                "INSERT INTO batches (batch_no, batch_id, content_digest, archive_key, received_at,"
+                " events_total, events_expired, elements_skipped)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                " ON CONFLICT (batch_id, content_digest) DO NOTHING RETURNING batch_no",
                 record.batch_no,
                 record.batch_id,
+                record.content_digest,
                 record.archive_key,
                 record.received_at,
                 record.events_total,
