@@ -68,7 +68,9 @@ async def run(events: int) -> None:
             ]
             encoded = time.perf_counter()
             await partitions.ensure({row.ts.date() for row in rows})
-            record = BatchRecord(batch_no, f"bench-{i}", f"bench-{i}", "bench", now, len(rows), 0, 0)
+            record = BatchRecord(
+                batch_no, f"bench-{i}", f"bench-{i}", "bench", now, len(rows), 0, 0
+            )
             await load_batch(engine, record, rows)
             encode_s += encoded - started
             load_s += time.perf_counter() - encoded

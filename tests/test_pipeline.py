@@ -107,6 +107,22 @@ async def test_a_different_batch_reusing_a_batch_id_is_kept_and_loaded(
     assert [tuple(r) for r in rows] == [("reused", 19), ("reused", 18)]
 
 
+async def test_same_bytes_under_another_batch_id_add_nothing_even_undated_events(
+    client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
+) -> None:
+    # An event whose timestamp cannot be read is filed at the batch's received time, which
+    # differs between deliveries: only recognising the bytes keeps it from being stored twice.
+    batch = json.dumps(
+        [{"msys": {"message_event": {"type": "delivery", "event_id": "u1", "timestamp": "?"}}}]
+    ).encode()
+    assert (await post_batch(client, batch, batch_id="first-id")).status_code == 200
+    assert (await post_batch(client, batch, batch_id="second-id")).status_code == 200
+    await _wait_until_queue_empty(aws)
+    await settle(0.3)
+    assert await db.fetchval("SELECT count(*) FROM events") == 1
+    assert await db.fetchval("SELECT count(*) FROM batches") == 1
+
+
 async def test_sqs_redelivery_and_duplicate_s3_events_add_nothing(
     client: httpx.AsyncClient, aws: Aws, db: asyncpg.Connection
 ) -> None:

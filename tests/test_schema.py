@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from event_data.events.codec import StoredEvent
 from event_data.store.database import create_engine
@@ -78,3 +79,19 @@ async def test_fresh_database_migrates_under_concurrency(template_db: str) -> No
         await drop_database(url)
     applied = [name for result in results for name in result]
     assert sorted(applied) == [m.name for m in load_migrations()]
+
+
+async def test_an_edited_migration_is_refused(database_url: str) -> None:
+    from event_data.store.migrate import MigrationChanged
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+    finally:
+        await conn.close()
+    engine = create_engine(make_settings(database_url=database_url))
+    try:
+        with pytest.raises(MigrationChanged, match="0001_initial"):
+            await migrate(engine)
+    finally:
+        await engine.dispose()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio.to_thread
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.archive.compression import UnreadableArchive, decompress_object
@@ -19,7 +20,7 @@ from event_data.events.normalise import NormalisedBatch, normalise_batch
 from event_data.events.timestamps import parse_event_time
 from event_data.logging import get_logger
 from event_data.store.loading import BatchRecord, batch_loaded, load_batch, next_batch_no
-from event_data.store.partitions import Partitions, upcoming_days
+from event_data.store.partitions import PartitionError, Partitions, upcoming_days
 
 log = get_logger(__name__)
 
@@ -96,6 +97,14 @@ class BatchLoader:
         self._partitions = partitions
         self._retention_days = retention_days
 
+    async def _prepare_upcoming_days(self) -> None:
+        """Make the next days' partitions before any event or query needs them; a failure here
+        must not fail the batch, which does not need them."""
+        try:
+            await self._partitions.ensure(upcoming_days())
+        except (PartitionError, SQLAlchemyError, OSError) as exc:
+            log.warning("loader.upcoming_partitions_failed", error=type(exc).__name__)
+
     async def load(self, bucket: str, key: str) -> LoadResult:
         started = time.perf_counter()
         obj = await asyncio.wait_for(
@@ -103,7 +112,7 @@ class BatchLoader:
         )
         raw, digest = await anyio.to_thread.run_sync(_unpack, obj.data)
         batch_id = obj.metadata.get(META_BATCH_ID) or CONTENT_ID_PREFIX + digest
-        if await batch_loaded(self._engine, batch_id, digest):
+        if await batch_loaded(self._engine, digest):
             return LoadResult(batch_id, key, True, 0, 0, 0, 0, 0, 0, time.perf_counter() - started)
         received_at = (
             parse_event_time(obj.metadata.get(META_RECEIVED_AT))
@@ -120,8 +129,8 @@ class BatchLoader:
         prepared = await anyio.to_thread.run_sync(
             _prepare, elements, received_at, batch_no, horizon
         )
-        needed = {row.ts.astimezone(UTC).date() for row in prepared.rows}
-        await self._partitions.ensure(needed | upcoming_days())
+        await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
+        await self._prepare_upcoming_days()
         record = BatchRecord(
             batch_no=batch_no,
             batch_id=batch_id,

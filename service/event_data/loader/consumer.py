@@ -238,7 +238,7 @@ class QueueConsumer:
                     ReceiptHandle=receipt,
                     VisibilityTimeout=self._visibility,
                 )
-            except (BotoCoreError, ClientError) as exc:
+            except Exception as exc:  # noqa: BLE001 - a missed beat is retried at the next one
                 log.warning("loader.heartbeat_failed", error=type(exc).__name__)
 
     async def _release(self, receipt: str) -> None:

@@ -25,6 +25,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "server_settings": {
                 "application_name": "event-data",
                 "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+                # A generic plan of a prepared statement locks every partition, the default
+                # one included, which would stall making new partitions.
+                "plan_cache_mode": "force_custom_plan",
             },
         },
     )

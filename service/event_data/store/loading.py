@@ -1,8 +1,9 @@
 """Writing a batch's events: one transaction per batch, COPY, idempotent.
 
-A batch is loaded exactly once in effect. The ``batches`` row (unique on batch id) is written in
-the same transaction as the events, so a batch seen again after commit is skipped; events are
-unique on (ts, event_id, type), so the same events under another batch id add nothing.
+A batch is loaded exactly once in effect. The ``batches`` row (unique on the digest of the
+batch's bytes) is written in the same transaction as the events, so the same bytes seen again
+after commit, under any batch id, are skipped; events are unique on (ts, event_id, type), so the
+same events in other bytes add nothing.
 """
 
 from __future__ import annotations
@@ -41,13 +42,11 @@ class LoadOutcome:
     duplicates: int
 
 
-async def batch_loaded(engine: AsyncEngine, batch_id: str, content_digest: str) -> bool:
+async def batch_loaded(engine: AsyncEngine, content_digest: str) -> bool:
     async with engine.connect() as conn:
         raw = await driver_connection(conn)
         found = await raw.fetchval(
-            "SELECT 1 FROM batches WHERE batch_id = $1 AND content_digest = $2",
-            batch_id,
-            content_digest,
+            "SELECT 1 FROM batches WHERE content_digest = $1", content_digest
         )
     return found is not None
 
@@ -70,7 +69,7 @@ async def load_batch(
                 "INSERT INTO batches (batch_no, batch_id, content_digest, archive_key, received_at,"
                 " events_total, events_expired, elements_skipped)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                " ON CONFLICT (batch_id, content_digest) DO NOTHING RETURNING batch_no",
+                " ON CONFLICT (content_digest) DO NOTHING RETURNING batch_no",
                 record.batch_no,
                 record.batch_id,
                 record.content_digest,

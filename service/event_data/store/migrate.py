@@ -6,6 +6,7 @@ files while the others wait and then find nothing left to do.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,19 @@ MIGRATION_LOCK_KEY = 0x65_76_64_61_74_61  # "evdata"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+class MigrationChanged(RuntimeError):
+    """A migration file differs from the one applied: forward-only means never edit one."""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
 def migrations_dir() -> Path:
@@ -55,6 +64,7 @@ _CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    integer PRIMARY KEY,
     name       text NOT NULL,
+    checksum   text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 )
 """
@@ -83,18 +93,24 @@ async def migrate(engine: AsyncEngine) -> list[str]:
         await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
         try:
             await raw.execute(_CREATE_LEDGER)
-            done = {
-                int(r["version"]) for r in await raw.fetch("SELECT version FROM schema_migrations")
-            }
+            rows = await raw.fetch("SELECT version, checksum FROM schema_migrations")
+            done = {int(r["version"]): r["checksum"] for r in rows}
             for migration in load_migrations():
                 if migration.version in done:
+                    if done[migration.version] != migration.checksum:
+                        raise MigrationChanged(
+                            f"{migration.name} was edited after it was applied; "
+                            "add a new migration instead"
+                        )
                     continue
                 async with raw.transaction():
                     await raw.execute(migration.sql)
                     await raw.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                        "INSERT INTO schema_migrations (version, name, checksum)"
+                        " VALUES ($1, $2, $3)",
                         migration.version,
                         migration.name,
+                        migration.checksum,
                     )
                     # SET inside a migration must not leak into the pooled connection.
                     await raw.execute("RESET ALL")

@@ -3,20 +3,30 @@
 A partition is made as a plain table and then attached: ``ATTACH PARTITION`` takes only a SHARE
 UPDATE EXCLUSIVE lock on ``events``, so loads and queries go on meanwhile, where ``CREATE TABLE
 ... PARTITION OF`` would queue behind every open query and block everything queued after it.
-Rows of that day waiting in ``events_default`` move into the new partition in the same
-transaction (attaching would fail while the default partition holds any).
+
+Attaching does lock ``events_default`` exclusively, and a query whose window holds a day without
+a partition reads it. So the lock is asked for with a short timeout and retried: a waiting attach
+never holds up the queries behind it for longer than that. Rows of the new day waiting in
+``events_default`` move into the new partition in the same transaction (the attach would fail
+while the default partition holds any).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.store.database import driver_connection
 
 PARTITION_LOCK_KEY = 0x65_76_70_61_72_74  # "evpart"
+# How long one attempt waits for the default partition's lock, and how many attempts are made
+# (about 20 s in all, with the pauses between them).
+LOCK_WAIT_MS = 200
+LOCK_ATTEMPTS = 20
 PARTITION_PREFIX = "events_p"
 # Days outside this window are not given partitions on demand: a garbled timestamp must not
 # create a partition for year 2999. Such events land in `events_default`, which is watched.
@@ -25,6 +35,14 @@ FUTURE_PARTITION_DAYS = 366
 # Days ahead of today that are made before any event needs them, so that the partition for a
 # day exists before queries on that day start (and lock it), and midnight waits on nothing.
 DAYS_AHEAD = 2
+
+
+class PartitionError(RuntimeError):
+    """A partition could not be made."""
+
+
+class PartitionBusy(PartitionError):
+    """A partition could not be attached: the default partition stayed in use."""
 
 
 def partition_name(day: date) -> str:
@@ -77,17 +95,29 @@ class Partitions:
         return created
 
     async def _create(self, day: date) -> bool:
-        """One partition in one short transaction; False when another task made it first."""
+        """One partition, retried while the default partition is busy; False when another task
+        made it first."""
+        for attempt in range(LOCK_ATTEMPTS):
+            try:
+                return await self._create_once(day)
+            except asyncpg.LockNotAvailableError:
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+            except asyncpg.PostgresError as exc:
+                raise PartitionError(f"{partition_name(day)} not made: {exc}") from exc
+        raise PartitionBusy(f"the default partition stayed busy; {partition_name(day)} not made")
+
+    async def _create_once(self, day: date) -> bool:
         name = partition_name(day)
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         end = start + timedelta(days=1)
         async with self._engine.connect() as conn:
             raw = await driver_connection(conn)
             async with raw.transaction():
-                await raw.execute("SET LOCAL lock_timeout = '10s'")
                 await raw.execute("SELECT pg_advisory_xact_lock($1)", PARTITION_LOCK_KEY)
                 if await raw.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
                     return False
+                await raw.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+                await raw.execute("LOCK TABLE events_default IN ACCESS EXCLUSIVE MODE")
                 # Identifiers cannot be parameters; the name is built from a date only.
                 await raw.execute(
                     f"CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"

@@ -78,7 +78,7 @@ batches = Table(
     metadata,
     Column("batch_no", BigInteger, primary_key=True),
     Column("batch_id", Text, nullable=False),
-    Column("content_digest", Text, nullable=False),
+    Column("content_digest", Text, nullable=False, unique=True),
     Column("archive_key", Text, nullable=False),
     Column("received_at", DateTime(timezone=True)),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
