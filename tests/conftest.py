@@ -98,6 +98,11 @@ class Aws:
         listing = self.s3.list_objects_v2(Bucket=self.bucket)
         return [item["Key"] for item in listing.get("Contents", [])]
 
+    def queue_arn(self, url: str) -> str:
+        attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        arn: str = attrs["Attributes"]["QueueArn"]
+        return arn
+
     def queue_depth(self, url: str) -> int:
         attrs = self.sqs.get_queue_attributes(
             QueueUrl=url,

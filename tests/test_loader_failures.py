@@ -94,9 +94,7 @@ async def test_database_outage_pauses_the_loader_instead_of_spending_retries(
     client: httpx.AsyncClient, aws: Aws, database_url: str
 ) -> None:
     name = database_url.rsplit("/", 1)[1]
-    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=aws.dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = aws.queue_arn(aws.dlq_url)
     aws.sqs.set_queue_attributes(
         QueueUrl=aws.queue_url,
         Attributes={

@@ -45,14 +45,19 @@ async def test_events_is_partitioned_by_day_with_a_default(db: asyncpg.Connectio
     assert default == "events_default"
 
 
-async def test_migrations_are_recorded_and_concurrent_runs_are_safe(database_url: str) -> None:
+async def _migrate_concurrently(database_url: str, tasks: int = 3) -> list[list[str]]:
+    """What several tasks starting together do: each migrates on its own pool."""
     settings = make_settings(database_url=database_url)
-    engines = [create_engine(settings) for _ in range(3)]
+    engines = [create_engine(settings) for _ in range(tasks)]
     try:
-        results = await asyncio.gather(*(migrate(e) for e in engines))
+        return list(await asyncio.gather(*(migrate(e) for e in engines)))
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_migrations_are_recorded_and_concurrent_runs_are_safe(database_url: str) -> None:
+    results = await _migrate_concurrently(database_url)
     assert results == [[], [], []]  # the template was migrated already
     conn = await asyncpg.connect(database_url)
     try:
@@ -69,13 +74,9 @@ async def test_fresh_database_migrates_under_concurrency(template_db: str) -> No
     url = ADMIN_URL.rsplit("/", 1)[0] + "/event_data_fresh_migrate"
     await drop_database(url)
     await create_database_if_missing(url)
-    settings = make_settings(database_url=url)
-    engines = [create_engine(settings) for _ in range(3)]
     try:
-        results = await asyncio.gather(*(migrate(e) for e in engines))
+        results = await _migrate_concurrently(url)
     finally:
-        for engine in engines:
-            await engine.dispose()
         await drop_database(url)
     applied = [name for result in results for name in result]
     assert sorted(applied) == [m.name for m in load_migrations()]

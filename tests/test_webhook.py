@@ -255,9 +255,7 @@ async def test_s3_outage_is_503_and_nothing_half_stored(
 
     # S3 is back: SparkPost's retry of the same batch lands, and loads.
     aws.s3.create_bucket(Bucket=aws.bucket)
-    queue_arn = aws.sqs.get_queue_attributes(QueueUrl=aws.queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_arn = aws.queue_arn(aws.queue_url)
     aws.s3.put_bucket_notification_configuration(
         Bucket=aws.bucket,
         NotificationConfiguration={
