@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from event_data.errors import InvalidParameter
 from event_data.events.types import KNOWN_TYPES
+from event_data.store.filters import EventFilter
 
 DEFAULT_PER_PAGE = 1000
 MAX_PER_PAGE = 10_000
@@ -99,6 +100,10 @@ class ParsedParams:
             return window_to - DEFAULT_WINDOW, window_to
         except OverflowError:
             return datetime.min.replace(tzinfo=UTC), window_to
+
+    def event_filter(self, window_from: datetime, window_to: datetime) -> EventFilter:
+        """What the store is asked for: the resolved window and every filter."""
+        return EventFilter(window_from=window_from, window_to=window_to, types=self.types)
 
     def canonical_filters(self) -> dict[str, object]:
         """What a cursor is bound to: every filter, not the page size or the cursor itself."""

@@ -41,7 +41,7 @@ class FirstPage:
     visibility: Visibility
 
 
-def _filter_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
+def filter_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         events.c.ts >= flt.window_from,
         events.c.ts < flt.window_to,
@@ -66,7 +66,7 @@ def _visible_in(visibility: Visibility) -> list[ColumnElement[bool]]:
 
 
 def page_statement(request: PageRequest) -> Select[Any]:
-    conditions = _filter_conditions(request.filter)
+    conditions = filter_conditions(request.filter)
     if request.visibility is not None:
         conditions += _visible_in(request.visibility)
     if request.after is not None:
@@ -85,7 +85,7 @@ def page_statement(request: PageRequest) -> Select[Any]:
 
 
 def count_statement(flt: EventFilter) -> Select[Any]:
-    return select(func.count()).select_from(events).where(and_(*_filter_conditions(flt)))
+    return select(func.count()).select_from(events).where(and_(*filter_conditions(flt)))
 
 
 async def first_page(engine: AsyncEngine, request: PageRequest) -> FirstPage:
