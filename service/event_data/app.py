@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from event_data.api import events, export, health, oauth, webhooks
+from event_data.api import events, export, health, oauth, openapi, webhooks
 from event_data.api.middleware import RequestContextMiddleware
 from event_data.api.responses import error_response, handle_event_data_error
 from event_data.config import Settings
@@ -41,6 +41,7 @@ def routes() -> list[Route]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
     ]
 
 
