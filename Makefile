@@ -4,6 +4,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+NODE_CLIENT := tests/clients/node
+# SparkPost's Node client, for the test that runs it; without npm that test is skipped.
+NODE_DEPS := $(if $(shell command -v npm 2>/dev/null),$(NODE_CLIENT)/node_modules)
 
 .PHONY: help bootstrap postgres run test lint format pytest clean
 
@@ -21,8 +24,12 @@ run: bootstrap postgres ## a working local instance on http://127.0.0.1:8000
 
 test: bootstrap postgres lint pytest ## every check and every test
 
-pytest: bootstrap postgres ## the test suite only
+pytest: bootstrap postgres $(NODE_DEPS) ## the test suite only
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(NODE_CLIENT)/node_modules: $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
+	@touch $@
 
 lint: bootstrap ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
@@ -34,4 +41,4 @@ format: bootstrap ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules
