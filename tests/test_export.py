@@ -9,16 +9,12 @@ import io
 import json
 import os
 import sys
-import tracemalloc
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from starlette.types import ASGIApp, Message
 
 from event_data.api.export import ExportInterrupted
 from event_data.events import codec
@@ -33,12 +29,14 @@ from tests.conftest import (
     API_KEY,
     SAMPLE_WINDOW,
     AppFactory,
+    Aws,
     make_settings,
     post_batch,
     query,
     sample_batch_bytes,
     wait_for_count,
 )
+from tests.export_probe import asgi_get
 from tests.test_query_api import T0, make_event, send
 
 EXPORT_PATH = "/api/v1/events/message/export"
@@ -217,7 +215,9 @@ async def test_a_failure_mid_stream_truncates_the_download(
     # The status is already sent: the application raises, so that the server closes the
     # connection without ending the chunked body, and the client sees a truncated download.
     with pytest.raises(ExportInterrupted):
-        await asgi_get(app, EXPORT_PATH, query_string, lambda b, more: bodies.append((b, more)))
+        await asgi_get(
+            app, EXPORT_PATH, query_string, lambda b, more: bodies.append((b, more)), API_KEY
+        )
     assert bodies
     assert all(more for _, more in bodies)
     assert len(ndjson_lines(b"".join(b for b, _ in bodies))) == 10
@@ -258,136 +258,61 @@ async def load_synthetic(database_url: str, total: int) -> None:
 LARGE_WINDOW = {"from": "2026-02-28T00:00Z", "to": "2026-03-03T00:00Z"}
 
 
-async def asgi_get(app: ASGIApp, path: str, query_string: str, sink: Any) -> int:
-    """Drive the app directly, handing each body chunk to ``sink`` and keeping none of them:
-    what the process holds during the export is then the server's alone."""
-    status = 0
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query_string.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"authorization", API_KEY.encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
-    sent_request = False
-
-    async def receive() -> Message:
-        nonlocal sent_request
-        if not sent_request:
-            sent_request = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await _forever()
-        raise AssertionError("unreachable")
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            sink(message.get("body", b""), message.get("more_body", False))
-
-    await app(scope, receive, send)
-    return status
-
-
-async def _forever() -> None:
-    import anyio
-
-    await anyio.sleep_forever()
-
-
-@dataclass
-class Measured:
-    status: int = 0
-    chunks: int = 0
-    exported: int = 0
-    lines: int = 0
-    newest_first: bool = True
-    ended: bool = False
-    decoded: int = 0
-    decoded_at_first_chunk: int | None = None
-    peak: int = 0
-
-
-async def measured_export(app: ASGIApp, window: dict[str, str]) -> Measured:
-    """Export over ``window``, tracing the memory the process allocates meanwhile."""
-    seen = Measured()
-    last_ts = "9999"
-
-    def sink(body: bytes, more: bool) -> None:
-        nonlocal last_ts
-        if body:
-            if seen.decoded_at_first_chunk is None:
-                seen.decoded_at_first_chunk = seen.decoded
-            seen.chunks += 1
-            seen.exported += len(body)
-            for line in body.splitlines():
-                ts = orjson.loads(line)["timestamp"]
-                seen.newest_first &= ts <= last_ts
-                last_ts = ts
-                seen.lines += 1
-        seen.ended = not more
-
-    real_decode = query_export.decode
-
-    def counting_decode(row: Any) -> dict[str, Any]:
-        seen.decoded += 1
-        return real_decode(row)
-
-    query_string = "&".join(f"{k}={v}" for k, v in window.items())
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(query_export, "decode", counting_decode)
-        tracemalloc.start()
-        try:
-            baseline = tracemalloc.get_traced_memory()[0]
-            seen.status = await asgi_get(app, EXPORT_PATH, query_string, sink)
-            seen.peak = tracemalloc.get_traced_memory()[1] - baseline
-        finally:
-            tracemalloc.stop()
-    return seen
-
-
 async def test_a_large_export_streams_in_chunks_in_constant_memory(
-    app_factory: AppFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+    app_factory: AppFactory, database_url: str, aws: Aws
 ) -> None:
     client = await app_factory(EVENT_DATA_LOADER_ENABLED="false")
     await load_synthetic(database_url, LARGE_EVENTS)
     total = (await query(client, **LARGE_WINDOW, per_page="1")).json()["total_count"]
     assert total > LARGE_EVENTS * 0.95
-    app = client._transport.app  # type: ignore[attr-defined]
+
+    windows = [
+        # The first export pays for what a process allocates once (caches, the dictionary).
+        {"from": "2026-03-01T00:00Z", "to": "2026-03-01T01:00Z"},
+        {"from": "2026-03-01T00:00Z", "to": "2026-03-01T06:00Z"},
+        LARGE_WINDOW,
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENT_DATA_")}
+    env |= {
+        "EVENT_DATA_ENV": "development",
+        "DATABASE_URL": database_url,
+        "AWS_ENDPOINT_URL": aws.endpoint,
+        "EVENT_DATA_BUCKET": aws.bucket,
+        "EVENT_DATA_QUEUE_URL": aws.queue_url,
+        "EVENT_DATA_LOADER_ENABLED": "false",
+        "EVENT_DATA_LOG_LEVEL": "warning",
+        "EVENT_DATA_API_KEYS": API_KEY,
+        "EXPORT_PROBE_API_KEY": API_KEY,
+    }
     # Small chunks, so that a chunk is a small share of the export.
-    monkeypatch.setattr(query_export, "CHUNK_ROWS", 500)
+    chunk_rows = 500
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.export_probe",
+        json.dumps(windows),
+        str(chunk_rows),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, stderr.decode()
+    probes = [line.split(b" ", 1)[1] for line in stdout.splitlines() if line.startswith(b"probe ")]
+    _, quarter, whole = [json.loads(probe) for probe in probes]
 
-    # The first export pays for what a process allocates once (caches, the zstd dictionary).
-    await measured_export(app, {"from": "2026-03-01T00:00Z", "to": "2026-03-01T01:00Z"})
-    quarter = await measured_export(app, {"from": "2026-03-01T00:00Z", "to": "2026-03-01T06:00Z"})
-    whole = await measured_export(app, LARGE_WINDOW)
-    if whole.peak > 1.5 * quarter.peak + 1_000_000:
-        # tracemalloc counts every thread's allocations, the in-process S3/SQS emulator's
-        # among them (still answering the earlier tests' long polls): measure once more.
-        again = await measured_export(app, LARGE_WINDOW)
-        whole = min(whole, again, key=lambda m: m.peak)
-
-    assert whole.status == 200
-    assert whole.ended
-    assert whole.lines == total
-    assert whole.newest_first
+    assert whole["status"] == 200
+    assert whole["ended"]
+    assert whole["lines"] == total
+    assert whole["newest_first"]
     # Many chunks, the first sent after one chunk's worth of rows, not after the whole set.
-    assert whole.chunks >= total // 500
-    assert whole.decoded_at_first_chunk is not None
-    assert whole.decoded_at_first_chunk <= 500
+    assert whole["chunks"] >= total // chunk_rows
+    assert whole["decoded_at_first_chunk"] <= chunk_rows
     # Constant memory: four times the bytes, the same peak; and the peak is a small share of
     # what was sent.
-    assert whole.exported > 3 * quarter.exported
-    assert whole.peak < 1.5 * quarter.peak + 1_000_000, (whole.peak, quarter.peak)
-    assert whole.peak < whole.exported / 4, (whole.peak, whole.exported)
+    assert whole["exported"] > 3 * quarter["exported"]
+    assert whole["peak"] < 1.5 * quarter["peak"] + 1_000_000, (whole, quarter)
+    assert whole["peak"] < whole["exported"] / 4, whole
 
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, bytes, bytes]:
@@ -443,3 +368,17 @@ async def test_cli_export_writes_the_file(
     assert code == 2
     assert b"events" in stderr
     assert not bad.exists()
+
+
+async def test_an_unreachable_database_is_503_before_the_first_byte(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable(*args: Any) -> Any:
+        raise ConnectionRefusedError("database down")
+        yield  # an async generator, like the real one
+
+    monkeypatch.setattr(query_export.store, "stream_rows", unreachable)
+    response = await export(client, **SAMPLE_WINDOW)
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert response.json()["errors"][0]["code"] == "1503"

@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.store.filters import EventFilter
 from event_data.store.schema import events
 from event_data.store.search import filter_conditions
+
+# The statement timeout applies to each fetch, not to the whole export; this bounds how long
+# a client may stall (read nothing) while its export holds a pooled connection and a snapshot.
+# Past it the server ends the session and the client's download is cut short.
+EXPORT_IDLE_TIMEOUT_MS = 300_000
 
 # Everything decode() needs to rebuild an event.
 _RESULT_COLUMNS = [c for c in events.c if c.name != "batch_no"]
@@ -40,10 +45,15 @@ async def stream_rows(
     """
     async with engine.connect() as conn:
         conn = await conn.execution_options(
-            isolation_level="REPEATABLE READ", postgresql_readonly=True, yield_per=chunk_rows
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
         )
         async with conn.begin():
-            result = await conn.stream(export_statement(flt))
+            await conn.execute(
+                text(f"SET LOCAL idle_in_transaction_session_timeout = {EXPORT_IDLE_TIMEOUT_MS}")
+            )
+            result = await conn.stream(
+                export_statement(flt).execution_options(yield_per=chunk_rows)
+            )
             try:
                 async for chunk in result.partitions(chunk_rows):
                     yield chunk
