@@ -55,7 +55,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, aws: Aws, log_path: Path) -> Iterator[LiveServer]:
+def live_server(
+    database_url: str, aws: Aws, log_path: Path, log_level: str = "warning"
+) -> Iterator[LiveServer]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENT_DATA_")}
     env |= {
@@ -69,7 +71,7 @@ def live_server(database_url: str, aws: Aws, log_path: Path) -> Iterator[LiveSer
         "EVENT_DATA_WEBHOOK_PASSWORD": WEBHOOK_AUTH[1],
         "EVENT_DATA_API_KEYS": API_KEY,
         "EVENT_DATA_RETENTION_DAYS": "0",
-        "EVENT_DATA_LOG_LEVEL": "warning",
+        "EVENT_DATA_LOG_LEVEL": log_level,
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -37,6 +38,7 @@ from tests.conftest import (
     wait_for_count,
 )
 from tests.export_probe import asgi_get
+from tests.live_server import live_server
 from tests.test_query_api import T0, make_event, send
 
 EXPORT_PATH = "/api/v1/events/message/export"
@@ -382,3 +384,45 @@ async def test_an_unreachable_database_is_503_before_the_first_byte(
     assert response.status_code == 503
     assert response.headers["retry-after"]
     assert response.json()["errors"][0]["code"] == "1503"
+
+
+async def test_a_client_that_leaves_mid_export_frees_its_connection(
+    database_url: str, aws: Aws, tmp_path: Path, db: asyncpg.Connection
+) -> None:
+    await load_synthetic(database_url, 10_000)
+
+    def leave_early(base_url: str) -> int:
+        with httpx.stream(
+            "GET",
+            f"{base_url}{EXPORT_PATH}",
+            params=LARGE_WINDOW,
+            headers=AUTH,
+            timeout=30,
+        ) as response:
+            assert response.status_code == 200
+            first = next(response.iter_bytes())
+        return len(first)
+
+    log_path = tmp_path / "service.log"
+    with live_server(database_url, aws, log_path, log_level="info") as server:
+        assert await asyncio.to_thread(leave_early, server.base_url) > 0
+        # The export's transaction ends and its connection goes back to the pool.
+        busy = None
+        for _ in range(100):
+            busy = await db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'event-data' AND state LIKE 'idle in transaction%'"
+            )
+            if busy == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert busy == 0
+        assert server.healthy()
+        whole = await asyncio.to_thread(
+            httpx.get, f"{server.base_url}{EXPORT_PATH}", params=LARGE_WINDOW, headers=AUTH
+        )
+        assert whole.status_code == 200
+        assert len(whole.content.splitlines()) > 9000
+    logged = log_path.read_text()
+    assert "export.client_gone" in logged
+    assert "export.finished" in logged

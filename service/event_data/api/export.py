@@ -68,7 +68,8 @@ class ExportResponse(StreamingResponse):
         outcome = "interrupted"
         try:
             await super().__call__(scope, receive, send)
-            outcome = "finished"
+            # Starlette stops the body quietly when the client goes away.
+            outcome = "finished" if self._stream.complete else "client_gone"
         except ClientDisconnect:
             outcome = "client_gone"
         finally:

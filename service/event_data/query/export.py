@@ -192,6 +192,8 @@ class ExportStream:
         self.plan = plan
         self.rows = 0
         self.chunks = 0
+        # True once every row was read: a stream closed before then was cut short.
+        self.complete = False
         self._rows = store.stream_rows(engine, plan.filter, chunk_rows or CHUNK_ROWS)
         self._iterator = self._render()
 
@@ -208,6 +210,7 @@ class ExportStream:
             self.chunks += 1
             yield pending + data
             pending = b""
+        self.complete = True
         if pending:
             yield pending
 
