@@ -48,12 +48,14 @@ PODMAN_RUN = [
     "--ulimit",
     "nproc=1000:1000",
 ]
+# As ECS runs it: read-only root (podman mounts a tmpfs on /tmp, as the task's /tmp volume).
+RUN_FLAGS = ["--detach", "--network", "host", "--read-only"]
 # ECS's stopTimeout in terraform/ecs.tf; the service must be gone well before SIGKILL.
 STOP_TIMEOUT_SECONDS = 30
 
 
 def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed arguments, no shell
+    return subprocess.run(
         ["podman", *args], check=check, capture_output=True, text=True, timeout=120
     )
 
@@ -61,8 +63,8 @@ def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def image() -> str:
     """Build the image (installing podman and the local base image first when missing)."""
-    subprocess.run(  # noqa: S603 - fixed arguments, no shell
-        ["make", "-s", "image", f"IMAGE={IMAGE}"],  # noqa: S607 - make from PATH, like CI
+    subprocess.run(
+        ["make", "-s", "image", f"IMAGE={IMAGE}"],
         cwd=ROOT,
         check=True,
         timeout=900,
@@ -97,10 +99,8 @@ def container(image: str, database_url: str, aws: Aws) -> Iterator[tuple[str, st
         "EVENT_DATA_RETENTION_DAYS": "0",
     }
     env_args = [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
-    subprocess.run(  # noqa: S603 - fixed arguments, no shell
-        [*PODMAN_RUN, "--detach", "--name", name, "--network", "host", "--read-only"]
-        + env_args
-        + [image],
+    subprocess.run(
+        [*PODMAN_RUN, *RUN_FLAGS, "--name", name, *env_args, image],
         check=True,
         capture_output=True,
         timeout=60,
@@ -160,9 +160,7 @@ async def test_container_loads_answers_and_stops_cleanly_on_sigterm(
 
     output = _podman("logs", name)
     logs = (output.stdout + output.stderr).encode()
-    events = {
-        json.loads(line).get("event") for line in logs.splitlines() if line.startswith(b"{")
-    }
+    events = {json.loads(line).get("event") for line in logs.splitlines() if line.startswith(b"{")}
     assert {"webhook.accepted", "loader.batch_loaded", "loader.stopped"} <= events
     assert EMAIL.search(logs) is None
     assert WEBHOOK_AUTH[1].encode() not in logs
