@@ -6,6 +6,8 @@ set -euo pipefail
 IMAGE=${1:?usage: base-image.sh NAME:TAG}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
+# A registry image (python:3.12-slim-bookworm, ...) is pulled by the build itself.
+case "$IMAGE" in localhost/*) ;; *) exit 0 ;; esac
 if podman image exists "$IMAGE"; then
     exit 0
 fi

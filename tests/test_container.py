@@ -31,10 +31,14 @@ from tests.conftest import (
 )
 from tests.test_process import EMAIL
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("EVENT_DATA_SKIP_CONTAINER_TEST") == "1",
-    reason="EVENT_DATA_SKIP_CONTAINER_TEST=1",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("EVENT_DATA_SKIP_CONTAINER_TEST") == "1",
+        reason="EVENT_DATA_SKIP_CONTAINER_TEST=1",
+    ),
+    # A fresh machine first installs podman and builds the base image (about 90 s).
+    pytest.mark.timeout(900),
+]
 
 IMAGE = "localhost/event-data:test"
 # The same flags as the Makefile's PODMAN_FLAGS: crun and the default rlimits fail here.
