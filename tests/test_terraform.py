@@ -66,7 +66,8 @@ def test_the_task_definition_is_enough_for_production() -> None:
 def test_the_stop_timeout_covers_the_graceful_shutdown() -> None:
     locals_tf = (TERRAFORM / "locals.tf").read_text()
     drain = re.search(r"http_drain_seconds\s*=\s*(\d+)", locals_tf)
-    assert drain and int(drain.group(1)) == GRACEFUL_SHUTDOWN_SECONDS
+    assert drain
+    assert int(drain.group(1)) == GRACEFUL_SHUTDOWN_SECONDS
     stop = int(_variable_default("stop_timeout_seconds"))
     shutdown = int(_variable_default("shutdown_timeout_seconds"))
     assert shutdown == load_settings({"EVENT_DATA_ENV": "development"}).shutdown_timeout_seconds
