@@ -19,17 +19,18 @@ locals {
     EVENT_DATA_LOG_LEVEL                = var.log_level
     # The load balancer's nodes live in the VPC; only they reach the tasks (security group).
     FORWARDED_ALLOW_IPS = local.vpc_cidr
-    # The service assembles DATABASE_URL from these and the two secrets below.
-    DATABASE_HOST = aws_db_instance.this.address
-    DATABASE_PORT = tostring(local.db_port)
-    DATABASE_NAME = local.db_name
+    # The service assembles DATABASE_URL from these and DATABASE_USER below, and reads the
+    # password from RDS's secret as connections open: RDS rotates it, and tasks follow.
+    DATABASE_HOST                = aws_db_instance.this.address
+    DATABASE_PORT                = tostring(local.db_port)
+    DATABASE_NAME                = local.db_name
+    DATABASE_PASSWORD_SECRET_ARN = aws_db_instance.this.master_user_secret[0].secret_arn
     # rds.force_ssl refuses plain connections; asyncpg reads libpq's variable.
     PGSSLMODE = "require"
   }
 
   secrets = {
     DATABASE_USER                  = "${aws_db_instance.this.master_user_secret[0].secret_arn}:username::"
-    DATABASE_PASSWORD              = "${aws_db_instance.this.master_user_secret[0].secret_arn}:password::"
     EVENT_DATA_WEBHOOK_PASSWORD    = aws_secretsmanager_secret.this["webhook-password"].arn
     EVENT_DATA_OAUTH_CLIENT_SECRET = aws_secretsmanager_secret.this["oauth-client-secret"].arn
     EVENT_DATA_API_KEYS            = aws_secretsmanager_secret.this["api-keys"].arn

@@ -4,6 +4,7 @@
 #   S3   PutObject (webhook archive), GetObject (loader), HeadBucket (readyz: s3:ListBucket)
 #   SQS  ReceiveMessage, DeleteMessage, ChangeMessageVisibility (loader heartbeat and release),
 #        GetQueueAttributes (readyz, the loader reading the visibility timeout)
+#   Secrets Manager  GetSecretValue on RDS's master secret (the password, as connections open)
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -117,17 +118,28 @@ data "aws_iam_policy_document" "task" {
     resources = [aws_sqs_queue.batches.arn]
   }
 
-  # SSE-KMS: S3 encrypts new archive objects and decrypts them for the loader; SQS decrypts
-  # the notifications it delivers.
+  # RDS rotates the master password; the service reads it when it opens a connection.
   statement {
-    sid       = "UseStackKeyThroughS3AndSqs"
+    sid       = "ReadDatabasePassword"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_db_instance.this.master_user_secret[0].secret_arn]
+  }
+
+  # SSE-KMS: S3 encrypts new archive objects and decrypts them for the loader; SQS decrypts
+  # the notifications it delivers; Secrets Manager decrypts the database secret.
+  statement {
+    sid       = "UseStackKeyThroughServices"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [aws_kms_key.this.arn]
 
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["s3.${local.region}.amazonaws.com", "sqs.${local.region}.amazonaws.com"]
+      values = [
+        "s3.${local.region}.amazonaws.com",
+        "sqs.${local.region}.amazonaws.com",
+        "secretsmanager.${local.region}.amazonaws.com",
+      ]
     }
   }
 }

@@ -1,6 +1,7 @@
 # PostgreSQL in the private subnets, reachable only from the tasks. RDS generates the master
-# password and keeps it in Secrets Manager; the task definition injects its username and
-# password keys, and the service assembles DATABASE_URL from them (service/event_data/config.py).
+# password and keeps it in Secrets Manager, rotating it. The task definition injects the
+# secret's username; the service reads the password from the secret as it opens connections
+# and assembles the URL itself (service/event_data/config.py, dbsecret.py).
 # The service owns its schema (migrations, daily partitions), so it connects as the owner.
 
 resource "aws_db_subnet_group" "this" {

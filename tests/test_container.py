@@ -1,5 +1,6 @@
 """The image ECS runs, run the way ECS runs it: read-only root filesystem, non-root user, the
-database given as parts (as RDS's secret gives them), stopped with SIGTERM.
+database given as host and user with the password read from a secret (as RDS keeps it), stopped
+with SIGTERM.
 
 The image is built with podman (``make image``, cached layers on a warm machine) and run on the
 host network against the host's PostgreSQL and the suite's moto server. It is part of ``make
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import boto3
 import httpx
 import pytest
 
@@ -81,13 +83,18 @@ def container(image: str, database_url: str, aws: Aws) -> Iterator[tuple[str, st
     name = f"event-data-test-{uuid.uuid4().hex[:10]}"
     port = _free_port()
     db = urlsplit(database_url)
+    # Shaped like RDS's secret for the master user (the password is unused with trust auth).
+    secret = boto3.client("secretsmanager", endpoint_url=aws.endpoint, region_name="us-east-1")
+    secret_arn = secret.create_secret(
+        Name=name, SecretString=json.dumps({"username": "postgres", "password": "rotated"})
+    )["ARN"]
     env = {
-        # The parts, not a URL: what the ECS task definition passes.
+        # The parts and the secret, not a URL: what the ECS task definition passes.
         "DATABASE_HOST": db.hostname or "127.0.0.1",
         "DATABASE_PORT": str(db.port or 5432),
         "DATABASE_NAME": db.path.lstrip("/"),
         "DATABASE_USER": db.username or "postgres",
-        "DATABASE_PASSWORD": "unused-with-trust-auth",
+        "DATABASE_PASSWORD_SECRET_ARN": secret_arn,
         "AWS_ENDPOINT_URL": aws.endpoint,
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",

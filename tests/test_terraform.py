@@ -57,7 +57,9 @@ def test_the_task_definition_is_enough_for_production() -> None:
     env |= dict.fromkeys(numeric, "1")
     env["EVENT_DATA_LOG_LEVEL"] = "info"
     settings = load_settings(env)
-    assert settings.database_url.startswith("postgresql://x:x@x:5432/")
+    # The password is not in the URL: it is read from RDS's secret as connections open.
+    assert settings.database_url.startswith("postgresql://x@x:5432/")
+    assert settings.database_password_secret == "x"
     assert settings.webhook_password is not None
     assert settings.oauth_client_secret is not None
     assert "DATABASE_URL" not in environment | secrets  # RDS's secret gives the parts

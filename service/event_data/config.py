@@ -66,6 +66,7 @@ class Settings:
 
     environment: str
     database_url: str
+    database_password_secret: str | None
     aws_region: str
     aws_endpoint_url: str | None
     bucket: str
@@ -211,6 +212,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         environment=environment,
         database_url=_database_url(env, dev),
+        database_password_secret=_get(env, "DATABASE_PASSWORD_SECRET_ARN"),
         aws_region=_get(env, "AWS_REGION") or _get(env, "AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_get(env, "AWS_ENDPOINT_URL"),
         bucket=_required(env, "EVENT_DATA_BUCKET", "event-data-archive", dev),
@@ -242,8 +244,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def _database_url(env: Mapping[str, str], development: bool) -> str:
     """DATABASE_URL, or one assembled from its parts.
 
-    On ECS the parts come from RDS's own secret for the master user (its ``username`` and
-    ``password`` keys), which Terraform never sees, so no URL can be written down ahead of time.
+    On ECS the parts come from RDS's own secret for the master user, which Terraform never
+    sees, so no URL can be written down ahead of time. With DATABASE_PASSWORD_SECRET_ARN the
+    password is read from that secret as connections open (event_data.dbsecret), not from here.
     """
     url = _get(env, "DATABASE_URL")
     host = _get(env, "DATABASE_HOST")
@@ -253,12 +256,14 @@ def _database_url(env: Mapping[str, str], development: bool) -> str:
     password = _get(env, "DATABASE_PASSWORD")
     if user is None:
         raise ConfigError("DATABASE_USER is required with DATABASE_HOST")
-    if password is None:
-        raise ConfigError("DATABASE_PASSWORD is required with DATABASE_HOST")
+    if password is None and _get(env, "DATABASE_PASSWORD_SECRET_ARN") is None:
+        raise ConfigError(
+            "DATABASE_PASSWORD (or DATABASE_PASSWORD_SECRET_ARN) is required with DATABASE_HOST"
+        )
     port = _int(env, "DATABASE_PORT", DEFAULT_DATABASE_PORT, minimum=1)
     name = _get(env, "DATABASE_NAME") or DEFAULT_DATABASE_NAME
     # Generated passwords hold URL characters (@, /, :, %): quote every part.
-    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+    credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
     return f"postgresql://{credentials}@{host}:{port}/{quote(name, safe='')}"
 
 
