@@ -44,6 +44,18 @@ async def test_a_rotated_password_is_read_once_the_cache_expires(
     assert await fresh() == "second"
 
 
+async def test_the_last_password_serves_while_the_secret_cannot_be_read(
+    moto_endpoint: str, secret_arn: str
+) -> None:
+    password = SecretPassword(
+        secret_arn, region=REGION, endpoint_url=moto_endpoint, cache_seconds=0
+    )
+    assert await password() == "first"
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint, region_name=REGION)
+    client.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
+    assert await password() == "first"
+
+
 def _parts_settings(database_url: str, moto_endpoint: str, secret: str) -> dict[str, str]:
     db = urlsplit(database_url)
     return {

@@ -15,6 +15,10 @@ import time
 import aioboto3
 from aiobotocore.config import AioConfig
 
+from event_data.logging import get_logger
+
+log = get_logger(__name__)
+
 # One fetch per task per minute at most; a rotated password is picked up within that.
 CACHE_SECONDS = 60.0
 SECRETS_CONFIG = AioConfig(
@@ -49,7 +53,14 @@ class SecretPassword:
     async def __call__(self) -> str:
         async with self._lock:
             if self._value is None or time.monotonic() >= self._expires:
-                self._value = await self._fetch()
+                try:
+                    self._value = await self._fetch()
+                except Exception as exc:
+                    if self._value is None:
+                        raise
+                    # A Secrets Manager blip must not stop connections: the password it gave
+                    # last is still right unless a rotation happened just now.
+                    log.warning("database.secret_unreadable", error=type(exc).__name__)
                 self._expires = time.monotonic() + self._cache_seconds
             return self._value
 
