@@ -1,3 +1,5 @@
+# Every variable is typed, described and validated; for the booleans the type is the validation,
+# and null is refused (nullable = false).
 # ---------------------------------------------------------------------------------------------
 # Naming and placement
 # ---------------------------------------------------------------------------------------------
@@ -106,6 +108,7 @@ variable "az_count" {
 variable "create_vpc_endpoints" {
   description = "Reach S3, SQS, Secrets Manager, ECR and CloudWatch Logs through VPC endpoints (the private subnets have no NAT). Turn off only for an existing VPC that routes out through NAT."
   type        = bool
+  nullable    = false
   default     = true
 }
 
@@ -126,6 +129,7 @@ variable "certificate_arn" {
 variable "allow_plain_http" {
   description = "Serve the application over plain HTTP on port 80 when no certificate is given. For testing only: credentials would travel in clear."
   type        = bool
+  nullable    = false
   default     = false
 }
 
@@ -175,6 +179,7 @@ variable "query_allowed_cidrs" {
 variable "alb_deletion_protection" {
   description = "Protect the load balancer from deletion."
   type        = bool
+  nullable    = false
   default     = true
 }
 
@@ -453,6 +458,7 @@ variable "db_max_allocated_storage_gb" {
 variable "db_multi_az" {
   description = "Run a standby in a second zone."
   type        = bool
+  nullable    = false
   default     = true
 }
 
@@ -470,12 +476,14 @@ variable "db_backup_retention_days" {
 variable "db_deletion_protection" {
   description = "Protect the database from deletion."
   type        = bool
+  nullable    = false
   default     = true
 }
 
 variable "db_final_snapshot" {
   description = "Take a final snapshot when the database is destroyed."
   type        = bool
+  nullable    = false
   default     = true
 }
 
