@@ -4,15 +4,29 @@ values, and cursors bound to the filters."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 
 from event_data.events.words import words
-from tests.conftest import SAMPLE_WINDOW, query, wait_for_count
-from tests.test_query_api import T0, assert_error, get, make_event, send, with_params
+from event_data.synth import EventGenerator, GeneratorConfig
+from tests.conftest import SAMPLE_WINDOW, post_batch, query, wait_for_count
+from tests.test_query_api import (
+    T0,
+    assert_error,
+    follow_all,
+    get,
+    identity,
+    make_event,
+    send,
+    with_params,
+)
 
 
 def delivery(event_id: str, **fields: Any) -> dict[str, Any]:
@@ -399,3 +413,56 @@ async def test_cursor_is_bound_to_every_filter(client: httpx.AsyncClient) -> Non
     response = await get(client, same)
     assert response.status_code == 200, response.text
     assert len(response.json()["results"]) == 2
+
+
+# --- paging while batches load ----------------------------------------------------------------
+
+
+async def test_filtered_paging_while_batches_load_returns_each_match_once(
+    client: httpx.AsyncClient,
+) -> None:
+    config = GeneratorConfig(
+        seed=21,
+        start=datetime(2026, 5, 1, tzinfo=UTC),
+        end=datetime(2026, 5, 1, 6, tzinfo=UTC),
+        batch_size=150,
+        campaigns=4,
+    )
+    bodies = list(EventGenerator(config).batch_bytes(1500))
+    window = {"from": "2026-04-30T00:00Z", "to": "2026-05-02T00:00Z"}
+    campaigns = Counter(
+        words(element["msys"][category]["campaign_id"])[0]
+        for body in bodies
+        for element in orjson.loads(body)
+        for category in element["msys"]
+        if isinstance(element["msys"][category].get("campaign_id"), str)
+    )
+    params = {**window, "campaigns": campaigns.most_common(1)[0][0], "events": "delivery,open"}
+
+    for i, body in enumerate(bodies[:4]):
+        assert (await post_batch(client, body, batch_id=f"early-{i}")).status_code == 200
+    await wait_for_count(client, sum(len(orjson.loads(b)) for b in bodies[:4]), **window)
+    everything = (await query(client, **params, per_page="10000")).json()
+    before = Counter(identity(e) for e in everything["results"])
+    assert before.total() == everything["total_count"] > 20
+
+    first = await query(client, **params, per_page="7")
+    assert first.status_code == 200, first.text
+
+    async def load_the_rest() -> None:
+        for i, body in enumerate(bodies[4:]):
+            assert (await post_batch(client, body, batch_id=f"late-{i}")).status_code == 200
+            await asyncio.sleep(0.05)
+
+    loading = asyncio.create_task(load_the_rest())
+    results, totals = await follow_all(client, first)
+    await loading
+    assert Counter(identity(e) for e in results) == before
+    assert set(totals) == {before.total()}
+
+    # Once everything is in, a new paging session returns every match exactly once.
+    await wait_for_count(client, sum(len(orjson.loads(b)) for b in bodies), **window)
+    complete = (await query(client, **params, per_page="10000")).json()
+    assert complete["total_count"] > before.total()
+    paged, _ = await follow_all(client, await query(client, **params, per_page="7"))
+    assert Counter(identity(e) for e in paged) == Counter(identity(e) for e in complete["results"])
