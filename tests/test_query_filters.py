@@ -9,10 +9,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio.from_thread
+import anyio.to_thread
 import asyncpg
 import httpx
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from event_data.events.words import words
 from event_data.synth import EventGenerator, GeneratorConfig
@@ -466,3 +470,17 @@ async def test_filtered_paging_while_batches_load_returns_each_match_once(
     assert complete["total_count"] > before.total()
     paged, _ = await follow_all(client, await query(client, **params, per_page="7"))
     assert Counter(identity(e) for e in paged) == Counter(identity(e) for e in complete["results"])
+
+
+async def test_sql_and_python_split_any_text_alike(db: asyncpg.Connection) -> None:
+    # Characters both Unicode databases know (Python's and ICU's may differ in version); NUL
+    # cannot be stored in PostgreSQL text.
+    alphabet = st.characters(exclude_categories=("Cs", "Cn"), exclude_characters="\x00")
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.text(alphabet=alphabet, max_size=40))
+    def check(text: str) -> None:
+        in_sql = anyio.from_thread.run(db.fetchval, "SELECT event_words($1)", text)
+        assert tuple(w for w in in_sql if w) == words(text)
+
+    await anyio.to_thread.run_sync(check)
