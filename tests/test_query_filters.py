@@ -376,6 +376,10 @@ async def test_rcpt_tags_match_any_listed_tag(client: httpx.AsyncClient) -> None
         ("rcpt_meta", "no-colon"),
         ("rcpt_meta", ":value"),
         ("rcpt_meta", "a..b:value"),
+        ("recipients", "a\x00b@example.com"),
+        ("rcpt_tags", "vip\x00"),
+        ("rcpt_meta", "a:\x00"),
+        ("campaigns", "spring\x00"),
     ],
 )
 async def test_bad_values_are_400_naming_the_parameter(
@@ -385,6 +389,30 @@ async def test_bad_values_are_400_naming_the_parameter(
     if name == "ab_test_versions":
         params["ab_tests"] = "x"
     assert_error(await query(client, **SAMPLE_WINDOW, **params), 400, name)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("rcpt_meta", "a:1e99999"),
+        ("rcpt_meta", "a:1e999"),
+        ("rcpt_meta", "a:-0.0000000000000000000000001"),
+        ("rcpt_meta", 'a"b.c\\d:"quoted"'),
+        ("rcpt_meta", "a:" + "9" * 3000),
+        ("rcpt_tags", '"]}'),
+        ("recipients", "' OR '1'='1"),
+        ("subjects", "😀 é %"),
+        ("bounce_classes", "-32769,32768,2147483647"),
+        ("subaccounts", "-2147483648"),
+        ("sending_ips", "::1"),
+    ],
+)
+async def test_odd_values_are_answered_not_failed(
+    client: httpx.AsyncClient, name: str, value: str
+) -> None:
+    response = await query(client, **SAMPLE_WINDOW, **{name: value})
+    assert response.status_code == 200, response.text
+    assert response.json()["total_count"] == 0
 
 
 async def test_ab_test_versions_without_ab_tests_is_400(client: httpx.AsyncClient) -> None:

@@ -173,11 +173,18 @@ def parse_params(query: Mapping[str, str]) -> ParsedParams:
             per_page = int(raw)
 
     def items(name: str) -> tuple[str, ...]:
-        return split_list(query.get(name) or "", delimiter)
+        found = split_list(query.get(name) or "", delimiter)
+        # PostgreSQL text cannot hold NUL, so no stored value has one.
+        if any("\x00" in item for item in found):
+            raise InvalidParameter(name, "values may not contain NUL characters")
+        return found
 
-    values: dict[str, Any] = {name: items(name) for name in EXACT_PARAMETERS}
-    values["rcpt_tags"] = items("rcpt_tags")
+    def as_is(name: str, found: tuple[str, ...]) -> tuple[str, ...]:
+        return found
+
+    values: dict[str, Any] = {}
     parsers: list[tuple[str, Callable[[str, tuple[str, ...]], tuple[Any, ...]]]] = [
+        *((name, as_is) for name in (*EXACT_PARAMETERS, "rcpt_tags")),
         *((name, _integers) for name in INTEGER_PARAMETERS),
         *((name, _keywords) for name in KEYWORD_PARAMETERS),
         ("rcpt_meta", _meta_matches),

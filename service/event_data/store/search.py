@@ -93,14 +93,15 @@ def _keyword_condition(source: ColumnElement[Any], values: Keywords) -> ColumnEl
 def _json_spellings(value: str) -> list[str]:
     """JSON texts of the values spelled ``value``: the string itself, and the number, boolean
     or null it spells, if any (product.md, Decisions 5). A number stays as written: PostgreSQL
-    compares jsonb numbers exactly, as numbers."""
+    compares jsonb numbers exactly, as numbers. (An exponent of more than three digits is
+    read as text only: jsonb's numeric type cannot hold every such number.)"""
     spellings = [orjson.dumps(value).decode()]
     if value in ("true", "false", "null") or _JSON_NUMBER.match(value):
         spellings.append(value)
     return spellings
 
 
-_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$", re.ASCII)
+_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?$", re.ASCII)
 
 
 def _meta_condition(matches: Sequence[MetaMatch]) -> ColumnElement[bool]:
