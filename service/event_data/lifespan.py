@@ -1,4 +1,5 @@
-"""Open the pool and the AWS clients, migrate, start the loader; close all in reverse."""
+"""Open the pool and the AWS clients, migrate, start the loader and the maintenance task;
+close all in reverse."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from event_data.ingest.tokens import TokenIssuer
 from event_data.loader.batch_loader import BatchLoader
 from event_data.loader.consumer import QueueConsumer
 from event_data.logging import get_logger
+from event_data.maintenance.queues import DeadLetterQueue
+from event_data.maintenance.task import Maintenance, MaintenanceLoop
 from event_data.query.cursor import CursorCodec
 from event_data.query.search import EventSearch
 from event_data.services import Services
@@ -48,9 +51,9 @@ def make_lifespan(settings: Settings) -> object:
                 webhook_credentials=WebhookCredentials(settings, tokens),
                 search=EventSearch(engine, CursorCodec(settings.signing_key)),
             )
+            partitions = Partitions(engine)
+            await partitions.existing()
             if settings.loader_enabled and settings.queue_url:
-                partitions = Partitions(engine)
-                await partitions.existing()
                 consumer = QueueConsumer(
                     clients.sqs,
                     settings.queue_url,
@@ -60,6 +63,18 @@ def make_lifespan(settings: Settings) -> object:
                 )
                 consumer.start()
                 stack.push_async_callback(consumer.stop, settings.shutdown_timeout_seconds)
+            if settings.maintenance_interval_seconds > 0:
+                dlq = (
+                    DeadLetterQueue(clients.sqs, settings.queue_url, settings.dlq_url)
+                    if settings.queue_url or settings.dlq_url
+                    else None
+                )
+                maintenance = MaintenanceLoop(
+                    Maintenance(engine, partitions, settings.retention_days, dlq),
+                    settings.maintenance_interval_seconds,
+                )
+                maintenance.start()
+                stack.push_async_callback(maintenance.stop)
             log.info("service.started", environment=settings.environment)
             yield {"services": services}
             log.info("service.stopping")
