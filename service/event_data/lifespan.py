@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 
+from event_data.api.ratelimit import RateLimiter
 from event_data.archive.s3 import Archive
 from event_data.aws import open_aws_clients
 from event_data.config import Settings
@@ -50,6 +51,7 @@ def make_lifespan(settings: Settings) -> object:
                 tokens=tokens,
                 webhook_credentials=WebhookCredentials(settings, tokens),
                 search=EventSearch(engine, CursorCodec(settings.signing_key)),
+                rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             )
             partitions = Partitions(engine)
             await partitions.existing()
