@@ -280,6 +280,7 @@ async def test_fuzzed_batches_are_loaded_or_recorded_and_never_stop_the_loader(
     bodies = [json.dumps(value).encode() for value in draw(SPARKPOST_LIKE, 40, at=5)]
     # Deep enough to pass the ack's parser, too deep for the encoder the loader uses.
     bodies.append(b'[{"msys":{"message_event":{"rcpt_meta":' + _nested(600) + b"}}}]")
+    assert len(bodies) == 41  # the deep one is fuzz-40
     for n, body in enumerate(bodies):
         assert (await post_batch(client, body, f"fuzz-{n}")).status_code == 200
     assert (await post_batch(client, _sentinel("after"), "after")).status_code == 200
@@ -293,6 +294,11 @@ async def test_fuzzed_batches_are_loaded_or_recorded_and_never_stop_the_loader(
             break
         assert asyncio.get_running_loop().time() < deadline, (loaded, sorted(missing)[:3])
         await asyncio.sleep(0.2)
+
+    deep_key = next(key for key in keys if "/fuzz-40--" in key)
+    reasons = await db.fetch("SELECT reason FROM batch_failures WHERE archive_key = $1", deep_key)
+    assert reasons
+    assert reasons[0]["reason"].startswith("PoisonBatch")
 
     # the consumer is alive: a batch posted now loads too
     assert (await post_batch(client, _sentinel("later"), "later")).status_code == 200

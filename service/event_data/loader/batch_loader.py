@@ -123,9 +123,14 @@ class BatchLoader:
         elements = await anyio.to_thread.run_sync(_parse, raw)
         batch_no = await next_batch_no(self._engine)
         horizon = retention_horizon(datetime.now(UTC), self._retention_days)
-        prepared = await anyio.to_thread.run_sync(
-            _prepare, elements, received_at, batch_no, horizon
-        )
+        try:
+            prepared = await anyio.to_thread.run_sync(
+                _prepare, elements, received_at, batch_no, horizon
+            )
+        except TypeError as exc:
+            # orjson refuses to encode values nested deeper than 254 levels, where its parser
+            # took up to 1024: the same bytes fail the same way on every retry.
+            raise PoisonBatch(f"an event cannot be encoded: {exc}") from exc
         await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
         await self._prepare_upcoming_days()
         record = BatchRecord(
