@@ -90,10 +90,12 @@ async def test_metrics_move_with_a_batch_posted_and_loaded(
     assert ("event_data_loader_queue_lag_seconds", ()) in after
 
 
-async def test_dlq_depth_is_read_from_the_redrive_policy(app_factory: AppFactory, aws: Aws) -> None:
+@pytest.mark.parametrize("configured", [False, True], ids=["redrive-policy", "setting"])
+async def test_dlq_depth_is_reported(app_factory: AppFactory, aws: Aws, configured: bool) -> None:
     for n in range(3):
         aws.sqs.send_message(QueueUrl=aws.dlq_url, MessageBody=json.dumps({"n": n}))
-    client = await app_factory(EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS="3600")
+    overrides = {"EVENT_DATA_DLQ_URL": aws.dlq_url} if configured else {}
+    client = await app_factory(EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS="3600", **overrides)
     deadline = asyncio.get_running_loop().time() + 10
     while _value(await _metrics(client), "event_data_dlq_messages") != 3:
         assert asyncio.get_running_loop().time() < deadline, "DLQ depth not reported"
