@@ -21,7 +21,7 @@ MAX_URI_LENGTH = 4096
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming request id is kept only if it is short and plain (it is echoed and logged);
 # anything else is replaced by a generated one.
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$", re.ASCII)
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}", re.ASCII)
 UNMATCHED_ROUTE = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -86,7 +86,7 @@ def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == REQUEST_ID_HEADER:
             text: str = value.decode("latin-1")
-            return text if _SANE_REQUEST_ID.match(text) else None
+            return text if _SANE_REQUEST_ID.fullmatch(text) else None
     return None
 
 
