@@ -55,8 +55,11 @@ async def test_metrics_move_with_a_batch_posted_and_loaded(
     deadline = asyncio.get_running_loop().time() + 20
     while True:
         after = await _metrics(client)
-        done = _value(after, "event_data_loader_batches_total", outcome="duplicate") > _value(
-            before, "event_data_loader_batches_total", outcome="duplicate"
+        # the second batch seen by the loader, and the lifespan's first maintenance round done
+        done = (
+            _value(after, "event_data_loader_batches_total", outcome="duplicate")
+            > _value(before, "event_data_loader_batches_total", outcome="duplicate")
+            and _value(after, "event_data_partitions") >= 8
         )
         if done or asyncio.get_running_loop().time() > deadline:
             break
