@@ -62,6 +62,9 @@ def test_half_an_oauth_pair_is_refused() -> None:
         ("EVENT_DATA_MAX_BODY_BYTES", "0"),
         ("EVENT_DATA_LOADER_ENABLED", "maybe"),
         ("EVENT_DATA_ENV", "staging"),
+        ("EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", "-5"),
+        ("EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", "often"),
+        ("EVENT_DATA_RATE_LIMIT_PER_MINUTE", "-1"),
     ],
 )
 def test_malformed_values_name_the_variable(name: str, value: str) -> None:
@@ -77,6 +80,20 @@ def test_defaults_and_parsing() -> None:
     assert [k.reveal() for k in settings.api_keys] == ["k1", "k2"]
     assert settings.sqlalchemy_url == "postgresql+asyncpg://postgres@127.0.0.1:5432/x"
     assert settings.archive_prefix == "batches/"
+    assert settings.maintenance_interval_seconds == 300
+    assert settings.rate_limit_per_minute == 0
+    assert settings.dlq_url is None
+    tuned = load_settings(
+        PRODUCTION
+        | {
+            "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS": "0",
+            "EVENT_DATA_RATE_LIMIT_PER_MINUTE": "120",
+            "EVENT_DATA_DLQ_URL": "http://dlq",
+        }
+    )
+    assert tuned.maintenance_interval_seconds == 0
+    assert tuned.rate_limit_per_minute == 120
+    assert tuned.dlq_url == "http://dlq"
 
 
 def test_secrets_do_not_show_in_repr() -> None:

@@ -20,6 +20,7 @@ DEFAULT_PORT = 8000
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_DATABASE_PORT = 5432
 DEFAULT_DATABASE_NAME = "event_data"
+DEFAULT_MAINTENANCE_INTERVAL_SECONDS = 300.0
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
@@ -54,7 +55,10 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and hmac.compare_digest(self._value, other._value)
+        # Bytes: compare_digest refuses str with non-ASCII characters (TypeError).
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode(), other._value.encode()
+        )
 
     def __hash__(self) -> int:
         return hash(self._value)
@@ -91,6 +95,12 @@ class Settings:
     shutdown_timeout_seconds: float
     forwarded_allow_ips: str
     log_level: str
+    # the dead-letter queue; None: found from the main queue's RedrivePolicy
+    dlq_url: str | None = None
+    # seconds between maintenance rounds; 0 turns the maintenance task off
+    maintenance_interval_seconds: float = DEFAULT_MAINTENANCE_INTERVAL_SECONDS
+    # query API requests per minute per API key; 0 turns the limit off
+    rate_limit_per_minute: int = 0
 
     @property
     def is_development(self) -> bool:
@@ -133,6 +143,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be >= 0, got {value}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -238,6 +255,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # uvicorn's own variable: the proxies whose X-Forwarded-* headers are believed (the ALB).
         forwarded_allow_ips=_get(env, "FORWARDED_ALLOW_IPS") or "*",
         log_level=(_get(env, "EVENT_DATA_LOG_LEVEL") or "info").lower(),
+        dlq_url=_get(env, "EVENT_DATA_DLQ_URL"),
+        maintenance_interval_seconds=_non_negative(
+            env, "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", DEFAULT_MAINTENANCE_INTERVAL_SECONDS
+        ),
+        rate_limit_per_minute=_int(env, "EVENT_DATA_RATE_LIMIT_PER_MINUTE", 0),
     )
 
 

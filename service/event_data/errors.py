@@ -76,3 +76,15 @@ class ServiceUnavailable(EventDataError):
     status_code = 503
     code = "1503"
     message = "service unavailable"
+
+
+class TooManyRequests(EventDataError):
+    """Over the per-key rate limit; ``Retry-After`` says when a request would pass again."""
+
+    status_code = 429
+    code = "1429"
+    message = "Too many requests"
+
+    def __init__(self, description: str, *, retry_after_seconds: int) -> None:
+        super().__init__(description)
+        self.retry_after_seconds = retry_after_seconds

@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from event_data.errors import EventDataError
+from event_data.errors import EventDataError, TooManyRequests
 
 
 class OrjsonResponse(JSONResponse):
@@ -35,4 +35,6 @@ async def handle_event_data_error(request: Request, exc: Exception) -> Response:
         response.headers["WWW-Authenticate"] = 'Basic realm="event-data"'
     if exc.status_code == 503:
         response.headers["Retry-After"] = "5"
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
     return response
