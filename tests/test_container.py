@@ -56,6 +56,7 @@ PODMAN_RUN = [
 ]
 # As ECS runs it: read-only root (podman mounts a tmpfs on /tmp, as the task's /tmp volume).
 RUN_FLAGS = ["--detach", "--network", "host", "--read-only"]
+DB_PASSWORD = "db-password-from-the-secret"
 # ECS's stopTimeout in terraform/ecs.tf; the service must be gone well before SIGKILL.
 STOP_TIMEOUT_SECONDS = 30
 
@@ -86,7 +87,7 @@ def container(image: str, database_url: str, aws: Aws) -> Iterator[tuple[str, st
     # Shaped like RDS's secret for the master user (the password is unused with trust auth).
     secret = boto3.client("secretsmanager", endpoint_url=aws.endpoint, region_name="us-east-1")
     secret_arn = secret.create_secret(
-        Name=name, SecretString=json.dumps({"username": "postgres", "password": "rotated"})
+        Name=name, SecretString=json.dumps({"username": "postgres", "password": DB_PASSWORD})
     )["ARN"]
     env = {
         # The parts and the secret, not a URL: what the ECS task definition passes.
@@ -174,4 +175,5 @@ async def test_container_loads_answers_and_stops_cleanly_on_sigterm(
     events = {json.loads(line).get("event") for line in logs.splitlines() if line.startswith(b"{")}
     assert {"webhook.accepted", "loader.batch_loaded", "loader.stopped"} <= events
     assert EMAIL.search(logs) is None
-    assert WEBHOOK_AUTH[1].encode() not in logs
+    for secret in (WEBHOOK_AUTH[1], API_KEY, DB_PASSWORD):
+        assert secret.encode() not in logs
