@@ -147,6 +147,8 @@ def make_settings(**overrides: Any) -> Settings:
         "EVENT_DATA_SIGNING_KEY": "test-signing-key",
         "EVENT_DATA_RETENTION_DAYS": "0",
         "EVENT_DATA_LOADER_CONCURRENCY": "4",
+        # Off unless a test turns it on: its rounds would make partitions under other tests.
+        "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS": "0",
     }
     env.update({k: str(v) for k, v in overrides.items()})
     return load_settings(env)

@@ -62,6 +62,9 @@ def test_half_an_oauth_pair_is_refused() -> None:
         ("EVENT_DATA_MAX_BODY_BYTES", "0"),
         ("EVENT_DATA_LOADER_ENABLED", "maybe"),
         ("EVENT_DATA_ENV", "staging"),
+        ("EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", "-5"),
+        ("EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", "often"),
+        ("EVENT_DATA_RATE_LIMIT_PER_MINUTE", "-1"),
     ],
 )
 def test_malformed_values_name_the_variable(name: str, value: str) -> None:
@@ -77,6 +80,20 @@ def test_defaults_and_parsing() -> None:
     assert [k.reveal() for k in settings.api_keys] == ["k1", "k2"]
     assert settings.sqlalchemy_url == "postgresql+asyncpg://postgres@127.0.0.1:5432/x"
     assert settings.archive_prefix == "batches/"
+    assert settings.maintenance_interval_seconds == 300
+    assert settings.rate_limit_per_minute == 0
+    assert settings.dlq_url is None
+    tuned = load_settings(
+        PRODUCTION
+        | {
+            "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS": "0",
+            "EVENT_DATA_RATE_LIMIT_PER_MINUTE": "120",
+            "EVENT_DATA_DLQ_URL": "http://dlq",
+        }
+    )
+    assert tuned.maintenance_interval_seconds == 0
+    assert tuned.rate_limit_per_minute == 120
+    assert tuned.dlq_url == "http://dlq"
 
 
 def test_secrets_do_not_show_in_repr() -> None:
@@ -109,3 +126,31 @@ def test_serve_without_credentials_exits_naming_the_variable() -> None:
     )
     assert result.returncode == 2
     assert "EVENT_DATA_API_KEYS" in result.stderr
+
+
+PARTS = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"} | {
+    "DATABASE_HOST": "db.example.internal",
+    "DATABASE_USER": "event_data",
+    "DATABASE_PASSWORD": "p@ss:w/rd%?#",
+}
+
+
+def test_database_url_is_assembled_from_parts_with_a_password_of_url_characters() -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(load_settings(PARTS | {"DATABASE_PORT": "6432"}).sqlalchemy_url)
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.host, url.port, url.database) == ("db.example.internal", 6432, "event_data")
+    assert (url.username, url.password) == ("event_data", "p@ss:w/rd%?#")
+
+
+def test_database_url_wins_over_parts() -> None:
+    settings = load_settings(PARTS | {"DATABASE_URL": PRODUCTION["DATABASE_URL"]})
+    assert settings.database_url == PRODUCTION["DATABASE_URL"]
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_USER", "DATABASE_PASSWORD"])
+def test_database_parts_name_what_is_missing(missing: str) -> None:
+    env = {k: v for k, v in PARTS.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(env)

@@ -12,13 +12,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "service" / "event_data"
 
 # package -> packages (of event_data) it must not import
 FORBIDDEN = {
-    "api": {"loader"},
-    "loader": {"api", "ingest", "query"},
-    "ingest": {"store", "loader", "query", "api"},
-    "archive": {"store", "loader", "query", "api", "ingest"},
-    "events": {"store", "loader", "query", "api", "ingest", "archive"},
-    "query": {"api", "loader", "ingest"},
-    "store": {"api", "loader", "ingest", "query"},
+    "api": {"loader", "maintenance"},
+    "loader": {"api", "ingest", "query", "maintenance"},
+    "maintenance": {"api", "loader", "ingest", "query"},
+    "ingest": {"store", "loader", "query", "api", "maintenance"},
+    "archive": {"store", "loader", "query", "api", "ingest", "maintenance"},
+    "events": {"store", "loader", "query", "api", "ingest", "archive", "maintenance"},
+    "query": {"api", "loader", "ingest", "maintenance"},
+    "store": {"api", "loader", "ingest", "query", "maintenance"},
 }
 
 

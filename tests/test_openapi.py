@@ -107,7 +107,7 @@ def test_the_parameter_list_is_sparkposts() -> None:
 async def test_responses_and_errors_are_described(client: httpx.AsyncClient) -> None:
     document = await fetch(client)
     search = document["paths"]["/api/v1/events/message"]["get"]
-    assert set(search["responses"]) == {"200", "400", "401", "414", "503"}
+    assert set(search["responses"]) == {"200", "400", "401", "414", "429", "503"}
     page = document["components"]["schemas"]["Page"]
     assert set(page["required"]) == {"results", "total_count", "links"}
     error = document["components"]["schemas"]["Errors"]["properties"]["errors"]["items"]

@@ -102,6 +102,7 @@ async def test_serve_loads_answers_and_stops_cleanly_on_sigterm(
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith(b"{")]
     events = {line.get("event") for line in lines}
     assert {"webhook.accepted", "loader.batch_loaded", "http.request", "loader.stopped"} <= events
+    assert "maintenance.stopped" in events
     accepted = next(line for line in lines if line.get("event") == "webhook.accepted")
     assert accepted["batch_id"] == "process-1"
     assert accepted["request_id"]

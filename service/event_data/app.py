@@ -28,7 +28,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("http.unhandled_error", path=request.url.path, error=type(exc).__name__)
+    route = getattr(request.scope.get("route"), "path", None)
+    log.error("http.unhandled_error", route=route, error=type(exc).__name__)
     return error_response(500, "internal error", "an unexpected error occurred", "1500")
 
 

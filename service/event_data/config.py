@@ -12,11 +12,15 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 # SparkPost's largest batches are a few MiB; the cap only guards memory (product.md "Receiving").
 DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024
 DEFAULT_PORT = 8000
 DEFAULT_RETENTION_DAYS = 365
+DEFAULT_DATABASE_PORT = 5432
+DEFAULT_DATABASE_NAME = "event_data"
+DEFAULT_MAINTENANCE_INTERVAL_SECONDS = 300.0
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
@@ -51,7 +55,10 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and hmac.compare_digest(self._value, other._value)
+        # Bytes: compare_digest refuses str with non-ASCII characters (TypeError).
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode(), other._value.encode()
+        )
 
     def __hash__(self) -> int:
         return hash(self._value)
@@ -63,6 +70,7 @@ class Settings:
 
     environment: str
     database_url: str
+    database_password_secret: str | None
     aws_region: str
     aws_endpoint_url: str | None
     bucket: str
@@ -87,6 +95,12 @@ class Settings:
     shutdown_timeout_seconds: float
     forwarded_allow_ips: str
     log_level: str
+    # the dead-letter queue; None: found from the main queue's RedrivePolicy
+    dlq_url: str | None = None
+    # seconds between maintenance rounds; 0 turns the maintenance task off
+    maintenance_interval_seconds: float = DEFAULT_MAINTENANCE_INTERVAL_SECONDS
+    # query API requests per minute per API key; 0 turns the limit off
+    rate_limit_per_minute: int = 0
 
     @property
     def is_development(self) -> bool:
@@ -129,6 +143,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be >= 0, got {value}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -207,7 +228,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     return Settings(
         environment=environment,
-        database_url=_required(env, "DATABASE_URL", DEV_DATABASE_URL, dev),
+        database_url=_database_url(env, dev),
+        database_password_secret=_get(env, "DATABASE_PASSWORD_SECRET_ARN"),
         aws_region=_get(env, "AWS_REGION") or _get(env, "AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_get(env, "AWS_ENDPOINT_URL"),
         bucket=_required(env, "EVENT_DATA_BUCKET", "event-data-archive", dev),
@@ -233,7 +255,38 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # uvicorn's own variable: the proxies whose X-Forwarded-* headers are believed (the ALB).
         forwarded_allow_ips=_get(env, "FORWARDED_ALLOW_IPS") or "*",
         log_level=(_get(env, "EVENT_DATA_LOG_LEVEL") or "info").lower(),
+        dlq_url=_get(env, "EVENT_DATA_DLQ_URL"),
+        maintenance_interval_seconds=_non_negative(
+            env, "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", DEFAULT_MAINTENANCE_INTERVAL_SECONDS
+        ),
+        rate_limit_per_minute=_int(env, "EVENT_DATA_RATE_LIMIT_PER_MINUTE", 0),
     )
+
+
+def _database_url(env: Mapping[str, str], development: bool) -> str:
+    """DATABASE_URL, or one assembled from its parts.
+
+    On ECS the parts come from RDS's own secret for the master user, which Terraform never
+    sees, so no URL can be written down ahead of time. With DATABASE_PASSWORD_SECRET_ARN the
+    password is read from that secret as connections open (event_data.dbsecret), not from here.
+    """
+    url = _get(env, "DATABASE_URL")
+    host = _get(env, "DATABASE_HOST")
+    if url is not None or host is None:
+        return url or _required(env, "DATABASE_URL", DEV_DATABASE_URL, development)
+    user = _get(env, "DATABASE_USER")
+    password = _get(env, "DATABASE_PASSWORD")
+    if user is None:
+        raise ConfigError("DATABASE_USER is required with DATABASE_HOST")
+    if password is None and _get(env, "DATABASE_PASSWORD_SECRET_ARN") is None:
+        raise ConfigError(
+            "DATABASE_PASSWORD (or DATABASE_PASSWORD_SECRET_ARN) is required with DATABASE_HOST"
+        )
+    port = _int(env, "DATABASE_PORT", DEFAULT_DATABASE_PORT, minimum=1)
+    name = _get(env, "DATABASE_NAME") or DEFAULT_DATABASE_NAME
+    # Generated passwords hold URL characters (@, /, :, %): quote every part.
+    credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return f"postgresql://{credentials}@{host}:{port}/{quote(name, safe='')}"
 
 
 def _secret(value: str | None) -> Secret | None:

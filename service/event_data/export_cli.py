@@ -13,7 +13,7 @@ from typing import BinaryIO
 import anyio.to_thread
 
 from event_data.config import Settings
-from event_data.errors import InvalidParameter
+from event_data.errors import BadRequest, InvalidParameter
 from event_data.query.export import ExportFormat, ExportPlan, ExportStream, plan_export
 from event_data.store.database import create_engine
 
@@ -90,7 +90,7 @@ async def _write(settings: Settings, plan: ExportPlan, out: BinaryIO) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         plan = plan_export(query_of(args))
-    except InvalidParameter as exc:
+    except BadRequest as exc:
         print(f"event-data export: {exc.description}", file=sys.stderr)
         return 2
     started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Open the pool and the AWS clients, migrate, start the loader; close all in reverse."""
+"""Open the pool and the AWS clients, migrate, start the loader and the maintenance task;
+close all in reverse."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 
+from event_data.api.ratelimit import RateLimiter
 from event_data.archive.s3 import Archive
 from event_data.aws import open_aws_clients
 from event_data.config import Settings
@@ -16,6 +18,8 @@ from event_data.ingest.tokens import TokenIssuer
 from event_data.loader.batch_loader import BatchLoader
 from event_data.loader.consumer import QueueConsumer
 from event_data.logging import get_logger
+from event_data.maintenance.queues import DeadLetterQueue
+from event_data.maintenance.task import Maintenance, MaintenanceLoop
 from event_data.query.cursor import CursorCodec
 from event_data.query.search import EventSearch
 from event_data.services import Services
@@ -47,10 +51,11 @@ def make_lifespan(settings: Settings) -> object:
                 tokens=tokens,
                 webhook_credentials=WebhookCredentials(settings, tokens),
                 search=EventSearch(engine, CursorCodec(settings.signing_key)),
+                rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             )
+            partitions = Partitions(engine)
+            await partitions.existing()
             if settings.loader_enabled and settings.queue_url:
-                partitions = Partitions(engine)
-                await partitions.existing()
                 consumer = QueueConsumer(
                     clients.sqs,
                     settings.queue_url,
@@ -60,6 +65,18 @@ def make_lifespan(settings: Settings) -> object:
                 )
                 consumer.start()
                 stack.push_async_callback(consumer.stop, settings.shutdown_timeout_seconds)
+            if settings.maintenance_interval_seconds > 0:
+                dlq = (
+                    DeadLetterQueue(clients.sqs, settings.queue_url, settings.dlq_url)
+                    if settings.queue_url or settings.dlq_url
+                    else None
+                )
+                maintenance = MaintenanceLoop(
+                    Maintenance(engine, partitions, settings.retention_days, dlq),
+                    settings.maintenance_interval_seconds,
+                )
+                maintenance.start()
+                stack.push_async_callback(maintenance.stop)
             log.info("service.started", environment=settings.environment)
             yield {"services": services}
             log.info("service.stopping")

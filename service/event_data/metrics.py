@@ -1,19 +1,36 @@
-"""Prometheus metrics, named once here and served on ``/metrics``."""
+"""Prometheus metrics, named once here and served on ``/metrics``.
+
+Counters and histograms count what this task did; the gauges that describe shared state (queue
+lag, DLQ depth, default-partition rows, partitions) are refreshed by every task's maintenance
+round, so whichever task is scraped reports them.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
+# --- receiving ---------------------------------------------------------------------------------
+WEBHOOK_RECEIVED = Counter(
+    "event_data_webhook_batches_received_total",
+    "Webhook requests received, whatever their outcome.",
+)
 WEBHOOK_BATCHES = Counter(
     "event_data_webhook_batches_total",
     "Webhook batches by outcome (archived, ping, rejected, unavailable, unauthorized).",
     ["outcome"],
+)
+WEBHOOK_REJECTED = Counter(
+    "event_data_webhook_batches_rejected_total",
+    "Webhook batches refused, by reason (auth, too_large, not_json, s3_unavailable).",
+    ["reason"],
 )
 WEBHOOK_ACK_SECONDS = Histogram(
     "event_data_webhook_ack_seconds",
     "Time from request start to the 200 of an archived batch.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# --- loading -----------------------------------------------------------------------------------
 BATCHES_LOADED = Counter(
     "event_data_loader_batches_total",
     "Archived batches handled by the loader, by outcome (loaded, duplicate, failed, poison).",
@@ -28,4 +45,49 @@ LOAD_SECONDS = Histogram(
     "event_data_loader_batch_seconds",
     "Time to load one archived batch, fetch to commit.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+QUEUE_LAG_SECONDS = Gauge(
+    "event_data_loader_queue_lag_seconds",
+    "Age of the oldest message in the last receive (SQS SentTimestamp); 0 when it was empty.",
+)
+DLQ_DEPTH = Gauge(
+    "event_data_dlq_messages",
+    "Messages in the dead-letter queue (visible and in flight), as of the last maintenance round.",
+)
+
+# --- storing and maintenance -------------------------------------------------------------------
+DEFAULT_PARTITION_ROWS = Gauge(
+    "event_data_default_partition_rows",
+    "Rows in events_default: event times outside every daily partition (should be 0).",
+)
+PARTITIONS = Gauge("event_data_partitions", "Daily partitions of the events table.")
+PARTITIONS_CREATED = Counter(
+    "event_data_partitions_created_total", "Daily partitions made ahead by the maintenance task."
+)
+PARTITIONS_DROPPED = Counter(
+    "event_data_partitions_dropped_total",
+    "Daily partitions dropped because their day passed the retention horizon.",
+)
+DEFAULT_ROWS_MOVED = Counter(
+    "event_data_default_rows_moved_total",
+    "Rows moved out of events_default into the daily partition made for their day.",
+)
+DEFAULT_ROWS_EXPIRED = Counter(
+    "event_data_default_rows_expired_total",
+    "Rows deleted from events_default because they are older than the retention horizon.",
+)
+MAINTENANCE_RUNS = Counter(
+    "event_data_maintenance_runs_total",
+    "Maintenance rounds, by outcome (ran, skipped: another task held the lock, failed).",
+    ["outcome"],
+)
+
+# --- HTTP --------------------------------------------------------------------------------------
+HTTP_REQUESTS = Counter(
+    "event_data_http_requests_total",
+    "HTTP requests by method, route and status.",
+    ["method", "route", "status"],
+)
+RATE_LIMITED = Counter(
+    "event_data_rate_limited_total", "Query API requests refused with 429 by the per-key limit."
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from event_data.api.ratelimit import RateLimiter
 from event_data.archive.s3 import Archive
 from event_data.config import Settings
 from event_data.ingest.credentials import WebhookCredentials
@@ -28,3 +29,4 @@ class Services:
     tokens: TokenIssuer
     webhook_credentials: WebhookCredentials
     search: EventSearch
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))

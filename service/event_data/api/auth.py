@@ -19,7 +19,8 @@ def presented_key(authorization: str) -> str | None:
     return authorization.strip()
 
 
-def require_api_key(request: Request, keys: tuple[Secret, ...]) -> None:
+def require_api_key(request: Request, keys: tuple[Secret, ...]) -> str:
+    """The API key the request presented, once it is one of ``keys``; 401 otherwise."""
     key = presented_key(request.headers.get("authorization", ""))
     if key is None:
         raise Unauthorized("an API key is required in the Authorization header")
@@ -29,3 +30,4 @@ def require_api_key(request: Request, keys: tuple[Secret, ...]) -> None:
         matched |= equal(key, expected.reveal())
     if not matched:
         raise Unauthorized("the API key is not valid")
+    return key

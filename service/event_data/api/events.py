@@ -12,7 +12,8 @@ from event_data.services import Services
 
 async def search_events(request: Request) -> Response:
     services: Services = request.state.services
-    require_api_key(request, services.settings.api_keys)
+    key = require_api_key(request, services.settings.api_keys)
+    services.rate_limiter.check(key)
     # Repeated parameters: the last one wins, as in most query-string parsers.
     page = await services.search.page(dict(request.query_params))
     links = {"next": page.next_link} if page.next_link else {}

@@ -1,10 +1,10 @@
 """``GET /api/v1/events/message/export``: a whole result set as NDJSON or CSV, streamed.
 
-Everything that can be refused is refused before the first byte: credentials and parameters
-(400, 401), and the database (503) since the query runs and its first chunk is read before the
-response starts. A failure after that cannot change the status any more: the connection is
-closed without the end of the chunked body, so the client sees a truncated download, never a
-complete-looking short one, and the failure is logged.
+Everything that can be refused is refused before the first byte: credentials (401), the rate
+limit (429), parameters (400), and the database (503), since the query runs and its first chunk
+is read before the response starts. A failure after that cannot change the status any more:
+the connection is closed without the end of the chunked body, so the client sees a truncated
+download, never a complete-looking short one, and the failure is logged.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ class ExportResponse(StreamingResponse):
 
 async def export_events(request: Request) -> Response:
     services: Services = request.state.services
-    require_api_key(request, services.settings.api_keys)
+    key = require_api_key(request, services.settings.api_keys)
+    services.rate_limiter.check(key)
     started = time.perf_counter()
     # Repeated parameters: the last one wins, as on the search route.
     plan = plan_export(dict(request.query_params))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from event_data import metrics
 from event_data.api.responses import error_response
 from event_data.errors import UriTooLong
 from event_data.logging import get_logger
@@ -17,6 +19,11 @@ log = get_logger("event_data.http")
 # SparkPost's Events API refuses URIs longer than this (sparkpost.md §4.1).
 MAX_URI_LENGTH = 4096
 REQUEST_ID_HEADER = b"x-request-id"
+# An incoming request id is kept only if it is short and plain (it is echoed and logged);
+# anything else is replaced by a generated one.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}", re.ASCII)
+UNMATCHED_ROUTE = "unmatched"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestContextMiddleware:
@@ -60,11 +67,15 @@ class RequestContextMiddleware:
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
-            # The path only: query strings can hold addresses, and they never reach the logs.
+            route = _route_template(scope)
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            # The route, not the path or the query string: both are whatever the client sent,
+            # addresses included, and they never reach the logs.
             log.info(
                 "http.request",
-                method=scope["method"],
-                path=scope["path"],
+                method=method,
+                route=route,
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )
@@ -74,7 +85,14 @@ class RequestContextMiddleware:
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == REQUEST_ID_HEADER:
-            text: str = value.decode("latin-1")[:64]
-            if text.replace("-", "").isalnum():
-                return text
+            text: str = value.decode("latin-1")
+            return text if _SANE_REQUEST_ID.fullmatch(text) else None
     return None
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path (Starlette's router records it in the scope): a bounded label,
+    where the raw path is anything a client sends."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE

@@ -115,6 +115,10 @@ _QUERY_ERRORS = {
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
     },
     "414": _error("The URI is longer than 4096 characters, as SparkPost's limit."),
+    "429": {
+        **_error("Over the per-key rate limit (when one is configured); retry after a while."),
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+    },
     "503": {
         **_error("The database is unavailable; retry."),
         "headers": {"Retry-After": {"schema": {"type": "string"}}},

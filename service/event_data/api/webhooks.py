@@ -17,11 +17,14 @@ from event_data.services import Services
 log = get_logger(__name__)
 
 BATCH_ID_HEADER = "x-messagesystems-batch-id"
+# The reason label of a refused batch, by the status it was refused with.
+_REJECTION_REASONS = {401: "auth", 413: "too_large", 400: "not_json", 503: "s3_unavailable"}
 
 
 async def receive_batch(request: Request) -> Response:
     started = time.perf_counter()
     services: Services = request.state.services
+    metrics.WEBHOOK_RECEIVED.inc()
     try:
         method = services.webhook_credentials.authenticate(request.headers)
         body = await read_capped_body(request, services.settings.max_body_bytes)
@@ -29,6 +32,7 @@ async def receive_batch(request: Request) -> Response:
     except EventDataError as exc:
         outcome = {401: "unauthorized", 503: "unavailable"}.get(exc.status_code, "rejected")
         metrics.WEBHOOK_BATCHES.labels(outcome).inc()
+        metrics.WEBHOOK_REJECTED.labels(_REJECTION_REASONS.get(exc.status_code, "other")).inc()
         raise
     elapsed = time.perf_counter() - started
     if receipt.is_ping:

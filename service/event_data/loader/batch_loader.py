@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import anyio.to_thread
 import orjson
@@ -21,6 +21,7 @@ from event_data.events.timestamps import parse_event_time
 from event_data.logging import get_logger
 from event_data.store.loading import BatchRecord, batch_loaded, load_batch, next_batch_no
 from event_data.store.partitions import PartitionError, Partitions, upcoming_days
+from event_data.store.retention import retention_horizon
 
 log = get_logger(__name__)
 
@@ -121,14 +122,15 @@ class BatchLoader:
         )
         elements = await anyio.to_thread.run_sync(_parse, raw)
         batch_no = await next_batch_no(self._engine)
-        horizon = (
-            datetime.now(UTC) - timedelta(days=self._retention_days)
-            if self._retention_days > 0
-            else None
-        )
-        prepared = await anyio.to_thread.run_sync(
-            _prepare, elements, received_at, batch_no, horizon
-        )
+        horizon = retention_horizon(datetime.now(UTC), self._retention_days)
+        try:
+            prepared = await anyio.to_thread.run_sync(
+                _prepare, elements, received_at, batch_no, horizon
+            )
+        except TypeError as exc:
+            # orjson refuses to encode values nested deeper than 254 levels, where its parser
+            # took up to 1024: the same bytes fail the same way on every retry.
+            raise PoisonBatch(f"an event cannot be encoded: {exc}") from exc
         await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
         await self._prepare_upcoming_days()
         record = BatchRecord(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -118,13 +119,15 @@ class QueueConsumer:
                 QueueUrl=self._queue_url,
                 MaxNumberOfMessages=count,
                 WaitTimeSeconds=self._wait_seconds,
-                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
         except (BotoCoreError, ClientError) as exc:
             log.warning("loader.receive_failed", error=type(exc).__name__)
             await asyncio.sleep(RECEIVE_ERROR_BACKOFF_SECONDS)
             return []
-        return list(response.get("Messages", []))
+        messages = list(response.get("Messages", []))
+        metrics.QUEUE_LAG_SECONDS.set(_oldest_age_seconds(messages, time.time()))
+        return messages
 
     async def _wait_for_database(self) -> None:
         try:
@@ -254,3 +257,15 @@ def _receive_count(message: Any) -> int | None:
         return int(raw)
     except (TypeError, ValueError):
         return None
+
+
+def _oldest_age_seconds(messages: list[Any], now: float) -> float:
+    """How long the oldest of these messages waited in the queue (SQS ``SentTimestamp``, ms)."""
+    sent: list[float] = []
+    for message in messages:
+        raw = message.get("Attributes", {}).get("SentTimestamp")
+        try:
+            sent.append(int(raw) / 1000)
+        except (TypeError, ValueError):
+            continue
+    return max(0.0, now - min(sent)) if sent else 0.0

@@ -58,10 +58,10 @@ def partition_day(name: str) -> date | None:
         return None
 
 
-def upcoming_days(today: date | None = None) -> set[date]:
-    """Today and the next DAYS_AHEAD days: made before any event needs them."""
+def upcoming_days(today: date | None = None, days_ahead: int = DAYS_AHEAD) -> set[date]:
+    """Today and the next ``days_ahead`` days: made before any event needs them."""
     today = today or datetime.now(UTC).date()
-    return {today + timedelta(days=n) for n in range(DAYS_AHEAD + 1)}
+    return {today + timedelta(days=n) for n in range(days_ahead + 1)}
 
 
 def wants_partition(day: date, today: date) -> bool:
@@ -85,6 +85,10 @@ class Partitions:
         days = {d for r in rows if (d := partition_day(r["relname"])) is not None}
         self._known = days
         return days
+
+    def forget(self, days: Iterable[date]) -> None:
+        """Days whose partitions were dropped: made again if an event ever needs them."""
+        self._known -= set(days)
 
     async def ensure(self, days: Iterable[date], today: date | None = None) -> list[date]:
         """Create the partitions among ``days`` that are missing; return the days created."""

@@ -1,0 +1,1 @@
+"""The maintenance task: partitions ahead, retention, the default partition, queue gauges."""
