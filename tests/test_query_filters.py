@@ -342,6 +342,19 @@ async def test_rcpt_meta_paths_spellings_and_arrays(client: httpx.AsyncClient) -
     assert await matching(client, rcpt_meta="customer:42") == set()
 
 
+async def test_rcpt_meta_ignores_spaces_around_key_and_value(client: httpx.AsyncClient) -> None:
+    await load(
+        client,
+        [
+            delivery("e1", rcpt_meta={"tier": "gold", "customer": {"id": 42}}),
+            delivery("e2", rcpt_meta={"tier": " gold", "customer": {"id": " 42"}}),
+        ],
+    )
+    assert await matching(client, rcpt_meta="tier: gold") == {"e1"}
+    assert await matching(client, rcpt_meta=" customer.id : 42 ") == {"e1"}
+    assert await matching(client, rcpt_meta="tier :gold , customer.id: 42") == {"e1"}
+
+
 async def test_rcpt_tags_match_any_listed_tag(client: httpx.AsyncClient) -> None:
     await load(
         client,

@@ -236,10 +236,12 @@ def _meta_matches(name: str, items: tuple[str, ...]) -> tuple[MetaMatch, ...]:
     matches = []
     for item in items:
         key, sep, value = item.partition(":")
+        # Spaces around the key and the value are the query's, as around list items: a stored
+        # value with leading or trailing spaces cannot be asked for.
         path = tuple(key.strip().split("."))
         if not sep or not all(path):
             raise InvalidParameter(
                 name, f"{item!r} is not of the form key:value (a dotted key for nesting)"
             )
-        matches.append(MetaMatch(path=path, value=value))
+        matches.append(MetaMatch(path=path, value=value.strip()))
     return tuple(matches)
