@@ -342,6 +342,41 @@ async def test_rcpt_meta_paths_spellings_and_arrays(client: httpx.AsyncClient) -
     assert await matching(client, rcpt_meta="customer:42") == set()
 
 
+async def test_rcpt_meta_numbers_compare_as_spelled(client: httpx.AsyncClient) -> None:
+    await load(
+        client,
+        [
+            delivery(
+                "e1",
+                rcpt_meta={
+                    "price": 9.5,
+                    "total": 42.0,
+                    "count": 42,
+                    "sizes": [9.5, 10.0, 42, "11"],
+                    "tiny": 0.00001,
+                },
+            ),
+            delivery("e2", rcpt_meta={"price": "9.50", "total": "42", "sizes": ["10"]}),
+        ],
+    )
+    # The stored value's JSON text, not its numeric value (Decisions 5).
+    assert await matching(client, rcpt_meta="price:9.5") == {"e1"}
+    assert await matching(client, rcpt_meta="price:9.50") == {"e2"}
+    assert await matching(client, rcpt_meta="total:42.0") == {"e1"}
+    assert await matching(client, rcpt_meta="total:42") == {"e2"}
+    assert await matching(client, rcpt_meta="count:42") == {"e1"}
+    assert await matching(client, rcpt_meta="count:42.0") == set()
+    # Array elements likewise.
+    assert await matching(client, rcpt_meta="sizes:10.0") == {"e1"}
+    assert await matching(client, rcpt_meta="sizes:10") == {"e2"}
+    assert await matching(client, rcpt_meta="sizes:42") == {"e1"}
+    assert await matching(client, rcpt_meta="sizes:9.50") == set()
+    assert await matching(client, rcpt_meta="sizes:11") == {"e1"}
+    # jsonb writes numbers without an exponent.
+    assert await matching(client, rcpt_meta="tiny:0.00001") == {"e1"}
+    assert await matching(client, rcpt_meta="tiny:1e-05,tiny:1e-5") == set()
+
+
 async def test_rcpt_meta_ignores_spaces_around_key_and_value(client: httpx.AsyncClient) -> None:
     await load(
         client,

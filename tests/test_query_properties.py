@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import anyio.from_thread
@@ -126,11 +127,14 @@ INTEGER_VALUE: dict[str, Callable[[dict[str, Any]], int | None]] = {
 
 
 def _spelling(value: Any) -> str | None:
-    """A scalar's JSON spelling, a string as itself; None for objects and arrays."""
+    """A scalar's JSON spelling, a string as itself; None for objects and arrays. A float is
+    spelled as jsonb writes it: no exponent (product.md, Decisions 5; README)."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict | list):
         return None
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
     return json.dumps(value)
 
 
