@@ -170,6 +170,25 @@ async def test_ab_tests_match_the_id_and_ab_test_events(client: httpx.AsyncClien
     assert await matching(client, ab_tests="autumn", ab_test_versions="3") == set()
 
 
+async def test_ab_tests_match_both_ids_of_an_ab_test_event(client: httpx.AsyncClient) -> None:
+    # SparkPost documents no ab_test event with both fields; should one come, either id finds it.
+    sent = make_event(
+        "ab_test_completed",
+        T0 - 1,
+        "e1",
+        ab_test_id="legacy-test",
+        ab_test={"id": "summer-test", "name": "Summer", "version": 1},
+    )
+    await load(client, [sent, delivery("e2", ab_test_id="summer-test")])
+    assert await matching(client, ab_tests="summer") == {"e1", "e2"}
+    assert await matching(client, ab_tests="legacy") == {"e1"}
+    assert await matching(client, ab_tests="legacy-test,summer-test") == {"e1", "e2"}
+    # The event is returned as it was sent.
+    body = (await query(client, **SAMPLE_WINDOW, event_ids="e1")).json()
+    assert body["results"][0]["ab_test_id"] == "legacy-test"
+    assert body["results"][0]["ab_test"]["id"] == "summer-test"
+
+
 async def test_words_beyond_ascii(client: httpx.AsyncClient) -> None:
     await load(
         client,

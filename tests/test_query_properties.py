@@ -83,12 +83,12 @@ def _domain(address: Any) -> str | None:
 
 
 def _ab_test_id(e: dict[str, Any]) -> str | None:
-    if isinstance(e.get("ab_test_id"), str):
-        return str(e["ab_test_id"])
+    """The text `ab_tests` searches: `ab_test_id`, and `ab_test.id` on ab_test events."""
     ab_test = e.get("ab_test")
+    found = [e["ab_test_id"]] if isinstance(e.get("ab_test_id"), str) else []
     if isinstance(ab_test, dict) and ab_test.get("id") is not None:
-        return str(ab_test["id"])
-    return None
+        found.append(str(ab_test["id"]))
+    return " ".join(dict.fromkeys(found)) or None
 
 
 def _ab_test_version(e: dict[str, Any]) -> int | None:

@@ -57,8 +57,8 @@ def _address_domain(address: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 # Keyword filters: the text each one searches. The domain filters fall back to the domain of the
-# address when the event lacks the field (product.md, Decisions 4); `ab_test_id` holds
-# `ab_test.id` on ab_test events (events/codec.py).
+# address when the event lacks the field (product.md, Decisions 4); the `ab_test_id` column also
+# holds `ab_test.id` on ab_test events (events/codec.py).
 _KEYWORD_SOURCES: dict[str, Callable[[], ColumnElement[Any]]] = {
     "campaigns": lambda: events.c.campaign_id,
     "templates": lambda: events.c.template_id,
