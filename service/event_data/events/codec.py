@@ -139,7 +139,9 @@ def _column_text(value: object) -> str | None:
     return None
 
 
-_INTEGER_TEXT = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
+# A number SparkPost sent as a string: an optional minus and up to 19 ASCII digits (an int64's
+# length; the range is checked after), with spaces around allowed, as int() allows them.
+_PADDED_MINUS_DIGITS = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
 
 
 def _int_value(value: object, low: int, high: int) -> int | None:
@@ -148,7 +150,7 @@ def _int_value(value: object, low: int, high: int) -> int | None:
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and _INTEGER_TEXT.match(value):
+    elif isinstance(value, str) and _PADDED_MINUS_DIGITS.match(value):
         number = int(value)
     else:
         return None
