@@ -4,8 +4,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+CHAOS_ARGS ?=
 
-.PHONY: help bootstrap postgres run test lint format pytest clean
+.PHONY: help bootstrap postgres run test lint format pytest chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +24,9 @@ test: bootstrap postgres lint pytest ## every check and every test
 
 pytest: bootstrap postgres ## the test suite only
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+chaos: bootstrap postgres ## the fault suite: the real service under kill -9, outages, redelivery
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 lint: bootstrap ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .

@@ -65,8 +65,13 @@ class Settings:
     database_url: str
     aws_region: str
     aws_endpoint_url: str | None
+    # botocore's per-service overrides; each falls back to aws_endpoint_url
+    s3_endpoint_url: str | None
+    sqs_endpoint_url: str | None
     bucket: str
     queue_url: str
+    # None: found from the queue's RedrivePolicy when a command needs it
+    dlq_url: str | None
     archive_prefix: str
     host: str
     port: int
@@ -202,6 +207,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         [oauth_client_secret or "", webhook_password or ""]
     )
     prefix = _get(env, "EVENT_DATA_ARCHIVE_PREFIX") or "batches/"
+    endpoint = _get(env, "AWS_ENDPOINT_URL")
     if not prefix.endswith("/"):
         prefix += "/"
 
@@ -209,9 +215,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=environment,
         database_url=_required(env, "DATABASE_URL", DEV_DATABASE_URL, dev),
         aws_region=_get(env, "AWS_REGION") or _get(env, "AWS_DEFAULT_REGION") or "us-east-1",
-        aws_endpoint_url=_get(env, "AWS_ENDPOINT_URL"),
+        aws_endpoint_url=endpoint,
+        s3_endpoint_url=_get(env, "AWS_ENDPOINT_URL_S3") or endpoint,
+        sqs_endpoint_url=_get(env, "AWS_ENDPOINT_URL_SQS") or endpoint,
         bucket=_required(env, "EVENT_DATA_BUCKET", "event-data-archive", dev),
         queue_url=_required(env, "EVENT_DATA_QUEUE_URL", "", dev),
+        dlq_url=_get(env, "EVENT_DATA_DLQ_URL"),
         archive_prefix=prefix,
         host=_get(env, "EVENT_DATA_HOST") or "127.0.0.1",
         port=_int(env, "EVENT_DATA_PORT", DEFAULT_PORT, minimum=1),
