@@ -109,3 +109,19 @@ def test_serve_without_credentials_exits_naming_the_variable() -> None:
     )
     assert result.returncode == 2
     assert "EVENT_DATA_API_KEYS" in result.stderr
+
+
+def test_s3_and_sqs_endpoints_can_be_set_apart_like_botocore() -> None:
+    plain = load_settings(PRODUCTION)
+    assert (plain.s3_endpoint_url, plain.sqs_endpoint_url, plain.dlq_url) == (None, None, None)
+    shared = load_settings({**PRODUCTION, "AWS_ENDPOINT_URL": "http://aws"})
+    assert (shared.s3_endpoint_url, shared.sqs_endpoint_url) == ("http://aws", "http://aws")
+    apart = load_settings(
+        {**PRODUCTION, "AWS_ENDPOINT_URL": "http://aws", "AWS_ENDPOINT_URL_S3": "http://s3"}
+    )
+    assert (apart.s3_endpoint_url, apart.sqs_endpoint_url) == ("http://s3", "http://aws")
+
+
+def test_the_dead_letter_queue_is_optional() -> None:
+    settings = load_settings({**PRODUCTION, "EVENT_DATA_DLQ_URL": "http://q-dlq"})
+    assert settings.dlq_url == "http://q-dlq"
