@@ -26,7 +26,7 @@ from event_data.events.normalise import normalise_batch
 from tests.chaos.postgres import ThrowawayCluster
 from tests.chaos.proxy import FaultyProxy
 from tests.chaos.sender import SendReport, SparkPostSender
-from tests.chaos.service import ServiceProcess, service_env
+from tests.chaos.service import ServiceProcess, command, service_env
 
 REGION = "us-east-1"
 PREFIX = "batches/"
@@ -37,6 +37,7 @@ VISIBILITY_TIMEOUT_SECONDS = 5
 # Production's ratio: an outage shorter than maxReceiveCount x visibility spends no batch.
 MAX_RECEIVE_COUNT = 10
 DRAIN_TIMEOUT_SECONDS = 150.0
+COMMAND_TIMEOUT_SECONDS = 120.0
 
 
 class Identity(NamedTuple):
@@ -99,8 +100,9 @@ class Stage:
         self.s3: Any = boto3.client("s3", endpoint_url=suite.moto_url, region_name=REGION)
         self.sqs: Any = boto3.client("sqs", endpoint_url=suite.moto_url, region_name=REGION)
         port = free_port()
+        self.env = service_env(env | {"EVENT_DATA_PORT": str(port)})
         self.service = ServiceProcess(
-            service_env(env | {"EVENT_DATA_PORT": str(port)}),
+            self.env,
             port,
             suite.workdir / f"{name}.log",
         )
@@ -144,6 +146,33 @@ class Stage:
             await asyncio.sleep(0.005)
         return False
 
+    async def command(self, *args: str, **env: str) -> tuple[int, str]:
+        """Run ``event-data ARGS`` with the service's settings (plus ``env``): status, output."""
+        process = await asyncio.create_subprocess_exec(
+            *command(*args),
+            env=self.env | env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_SECONDS)
+        return await process.wait(), out.decode(errors="replace")
+
+    async def create_database(self, name: str) -> str:
+        admin = await asyncpg.connect(self.suite.cluster.admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        return self.suite.cluster.url(name)
+
+    async def stored(self, database_url: str | None = None) -> set[Identity]:
+        conn = await asyncpg.connect(database_url or self.database_url)
+        try:
+            rows = await conn.fetch("SELECT event_id, type, ts FROM events")
+        finally:
+            await conn.close()
+        return {Identity(r["event_id"], r["type"], r["ts"].astimezone(UTC)) for r in rows}
+
     def log_events(self, since: int, event: str) -> list[dict[str, Any]]:
         """The service's JSON log lines named ``event``, written after byte ``since``."""
         with self.service.log_path.open("rb") as log:
@@ -174,10 +203,7 @@ class Stage:
             "SELECT count(*) AS total, count(DISTINCT (event_id, type, ts)) AS distinct_events"
             " FROM events"
         )
-        stored = {
-            Identity(r["event_id"], r["type"], r["ts"].astimezone(UTC))
-            for r in await self.fetch("SELECT event_id, type, ts FROM events")
-        }
+        stored = await self.stored()
         dlq = await asyncio.to_thread(self.queue_depth, self.aws.dlq_url)
         row = Row(
             scenario=self.name,

@@ -237,6 +237,12 @@ async def poison_batch(suite: Suite) -> Row:
             row.problems.append(f"{len(failed)} of {len(keys)} poison objects in batch_failures")
         else:
             row.notes += ", each recorded in batch_failures"
+        status, listing = await stage.command("dlq", "list")
+        listed = [line for line in listing.splitlines() if line.startswith(tuple(keys))]
+        if status != 0 or len(listed) != len(keys) or "no failure recorded" in listing:
+            row.problems.append(f"dlq list (status {status}) showed {len(listed)} poison keys")
+        else:
+            row.notes += "; `dlq list` shows all 3 with their reasons"
         return row
 
 
@@ -330,6 +336,35 @@ async def sigterm(suite: Suite) -> Row:
         return row
 
 
+async def replay_fresh_database(suite: Suite) -> Row:
+    async with suite.stage("replay-into-empty-db") as stage:
+        bodies = generate(12, 20)
+        report, _notes, drained = await load_under(stage, deliveries("y", bodies), pace_seconds=0.2)
+        loaded = await stage.stored()
+        # Disaster recovery: a new, empty database rebuilt from the archive alone, twice.
+        fresh = await stage.create_database(f"{stage.database}_replayed")
+        first, _out = await stage.command(
+            "replay", "--prefix", PREFIX, "--quiet", DATABASE_URL=fresh
+        )
+        second, out2 = await stage.command(
+            "replay", "--prefix", PREFIX, "--quiet", DATABASE_URL=fresh
+        )
+        stage.database_url = fresh
+        row = await stage.measure(
+            identities(bodies),
+            report,
+            f"{len(bodies)} batches loaded, then replayed from S3 into a new database twice",
+            drained=drained,
+        )
+        if await stage.stored() != loaded:
+            row.problems.append("the replayed database differs from the loaded one")
+        if first != 0 or second != 0 or "events: 0 inserted" not in out2:
+            row.problems.append(f"replay: status {first}, {second}: {out2.strip()[-200:]}")
+        else:
+            row.notes += "; the second replay added 0 events"
+        return row
+
+
 SCENARIOS: dict[str, Callable[[Suite], Awaitable[Row]]] = {
     "kill-9": kill9,
     "postgres-restart": postgres_restart,
@@ -341,6 +376,7 @@ SCENARIOS: dict[str, Callable[[Suite], Awaitable[Row]]] = {
     "dated-far": dated_far,
     "dated-far-retention-365": dated_far_retention,
     "sigterm": sigterm,
+    "replay-into-empty-db": replay_fresh_database,
 }
 # Identity is imported for the scenarios' annotations.
 __all__ = ["SCENARIOS", "Identity"]

@@ -17,11 +17,12 @@ STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 30.0
 
 
-def _command() -> list[str]:
+def command(*args: str) -> list[str]:
+    """``event-data ARGS``, from this virtualenv."""
     script = Path(sys.executable).with_name("event-data")
     if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-m", "event_data.cli", "serve"]
+        return [str(script), *args]
+    return [sys.executable, "-m", "event_data.cli", *args]
 
 
 class ServiceProcess:
@@ -55,7 +56,7 @@ class ServiceProcess:
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
             return subprocess.Popen(  # noqa: S603 - our own command
-                _command(), env=self._env, stdout=log, stderr=log
+                command("serve"), env=self._env, stdout=log, stderr=log
             )
 
     def kill(self) -> None:
