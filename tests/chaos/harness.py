@@ -106,10 +106,24 @@ class Stage:
             port,
             suite.workdir / f"{name}.log",
         )
+        self.services = [self.service]
         self.started = time.monotonic()
 
+    async def add_service(self) -> ServiceProcess:
+        """Another task of the same deployment: same database, bucket and queue."""
+        port = free_port()
+        service = ServiceProcess(
+            self.env | {"EVENT_DATA_PORT": str(port)},
+            port,
+            self.suite.workdir / f"{self.name}-{len(self.services) + 1}.log",
+        )
+        await service.start()
+        self.services.append(service)
+        return service
+
     def sender(self, pace_seconds: float = 0.0, concurrency: int = 4) -> SparkPostSender:
-        return SparkPostSender(self.service.base_url, WEBHOOK_AUTH, concurrency, pace_seconds)
+        urls = [service.base_url for service in self.services]
+        return SparkPostSender(urls, WEBHOOK_AUTH, concurrency, pace_seconds)
 
     def queue_depth(self, url: str) -> int:
         attrs = self.sqs.get_queue_attributes(
@@ -323,7 +337,8 @@ class Suite:
         try:
             yield stage
         finally:
-            await asyncio.to_thread(stage.service.stop)
+            for service in stage.services:
+                await asyncio.to_thread(service.stop)
 
 
 def render(rows: list[Row]) -> str:

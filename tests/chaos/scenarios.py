@@ -336,6 +336,33 @@ async def sigterm(suite: Suite) -> Row:
         return row
 
 
+async def two_tasks(suite: Suite) -> Row:
+    async with suite.stage("two-tasks") as stage:
+        await stage.add_service()
+        bodies = generate(13, 30)
+        items: list[Delivery] = []
+        for i, body in enumerate(bodies):
+            reformatted = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
+            items += [Delivery(body, f"a-{i:04d}"), Delivery(reformatted, f"b-{i:04d}")]
+        random.Random(13).shuffle(items)
+
+        async def fault() -> str:
+            for _ in range(3):
+                await asyncio.sleep(2.0)
+                stage.service.kill()
+                await stage.service.start()
+            return ""
+
+        report, _notes, drained = await load_under(stage, items, fault)
+        return await stage.measure(
+            identities(bodies),
+            report,
+            "2 tasks on one queue and database, each batch posted twice (other bytes the 2nd"
+            f" time) across both, task 1 killed 3 times; sender saw {report.retried()}",
+            drained=drained,
+        )
+
+
 async def replay_fresh_database(suite: Suite) -> Row:
     async with suite.stage("replay-into-empty-db") as stage:
         bodies = generate(12, 20)
@@ -376,6 +403,7 @@ SCENARIOS: dict[str, Callable[[Suite], Awaitable[Row]]] = {
     "dated-far": dated_far,
     "dated-far-retention-365": dated_far_retention,
     "sigterm": sigterm,
+    "two-tasks": two_tasks,
     "replay-into-empty-db": replay_fresh_database,
 }
 # Identity is imported for the scenarios' annotations.

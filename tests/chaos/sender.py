@@ -38,9 +38,15 @@ class SendReport:
 
 class SparkPostSender:
     def __init__(
-        self, base_url: str, auth: tuple[str, str], concurrency: int = 4, pace_seconds: float = 0.0
+        self,
+        base_urls: list[str],
+        auth: tuple[str, str],
+        concurrency: int = 4,
+        pace_seconds: float = 0.0,
     ) -> None:
-        self._base_url = base_url
+        # Several tasks behind one endpoint: each attempt goes to the next, as an ALB spreads them.
+        self._base_urls = base_urls
+        self._next = 0
         self._auth = auth
         self._concurrency = concurrency
         # Pause between a worker's batches, so faults land while the load is still going.
@@ -53,9 +59,7 @@ class SparkPostSender:
         for delivery in deliveries:
             queue.put_nowait(delivery)
         limits = httpx.Limits(max_connections=self._concurrency)
-        async with httpx.AsyncClient(
-            base_url=self._base_url, timeout=SPARKPOST_TIMEOUT_SECONDS, limits=limits
-        ) as client:
+        async with httpx.AsyncClient(timeout=SPARKPOST_TIMEOUT_SECONDS, limits=limits) as client:
             await asyncio.gather(
                 *(self._worker(client, queue, report) for _ in range(self._concurrency))
             )
@@ -78,9 +82,11 @@ class SparkPostSender:
     ) -> bool:
         backoff = FIRST_BACKOFF_SECONDS
         for _attempt in range(SPARKPOST_ATTEMPTS):
+            target = self._base_urls[self._next % len(self._base_urls)]
+            self._next += 1
             try:
                 response = await client.post(
-                    "/webhooks/sparkpost",
+                    f"{target}/webhooks/sparkpost",
                     content=delivery.body,
                     auth=self._auth,
                     headers={
