@@ -122,12 +122,13 @@ async def list_dead_letters(sqs: SQSClient, dlq_url: str, limit: int) -> list[De
     try:
         while len(found) < limit:
             messages = await _receive(sqs, dlq_url, limit - len(found))
-            if not messages:
-                break
+            before = len(found)
             for message in messages:
                 receipts.append(message["ReceiptHandle"])
                 letter = _dead_letter(message)
                 found.setdefault(letter.message_id, letter)
+            if len(found) == before:
+                break  # empty, or only messages seen already: the whole queue is listed
     finally:
         await _release(sqs, dlq_url, receipts)
     return sorted(found.values(), key=lambda d: d.sent_at or datetime.min.replace(tzinfo=UTC))
