@@ -14,7 +14,7 @@ import asyncpg
 import orjson
 
 from event_data.synth import EventGenerator, GeneratorConfig
-from tests.chaos.harness import PREFIX, Identity, Row, Stage, Suite, identities
+from tests.chaos.harness import PREFIX, Row, Stage, Suite, identities
 from tests.chaos.proxy import Mode
 from tests.chaos.sender import Delivery, SendReport
 
@@ -406,5 +406,3 @@ SCENARIOS: dict[str, Callable[[Suite], Awaitable[Row]]] = {
     "two-tasks": two_tasks,
     "replay-into-empty-db": replay_fresh_database,
 }
-# Identity is imported for the scenarios' annotations.
-__all__ = ["SCENARIOS", "Identity"]
