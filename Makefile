@@ -4,6 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+CHAOS_ARGS ?=
 # The image: a local Debian base here (no registry is reachable), any python3 base elsewhere.
 IMAGE ?= localhost/event-data:dev
 BASE_IMAGE ?= localhost/event-data-base:bookworm
@@ -14,7 +15,7 @@ PODMAN_FLAGS := --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1000:100
 CA_BUNDLE := /etc/ssl/certs/ca-certificates.crt
 
 .PHONY: help bootstrap postgres run test lint format pytest infra tfcheck tfvars checkov hadolint \
-	podman base-image image clean
+	podman base-image image chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -32,6 +33,9 @@ test: bootstrap postgres lint infra pytest ## every check and every test (the co
 
 pytest: bootstrap postgres ## the test suite only
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+chaos: bootstrap postgres ## the fault suite: the real service under kill -9, outages, redelivery
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 lint: bootstrap ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
