@@ -154,3 +154,19 @@ def test_database_parts_name_what_is_missing(missing: str) -> None:
     env = {k: v for k, v in PARTS.items() if k != missing}
     with pytest.raises(ConfigError, match=missing):
         load_settings(env)
+
+
+def test_s3_and_sqs_endpoints_can_be_set_apart_like_botocore() -> None:
+    plain = load_settings(PRODUCTION)
+    assert (plain.s3_endpoint_url, plain.sqs_endpoint_url, plain.dlq_url) == (None, None, None)
+    shared = load_settings({**PRODUCTION, "AWS_ENDPOINT_URL": "http://aws"})
+    assert (shared.s3_endpoint_url, shared.sqs_endpoint_url) == ("http://aws", "http://aws")
+    apart = load_settings(
+        {**PRODUCTION, "AWS_ENDPOINT_URL": "http://aws", "AWS_ENDPOINT_URL_S3": "http://s3"}
+    )
+    assert (apart.s3_endpoint_url, apart.sqs_endpoint_url) == ("http://s3", "http://aws")
+
+
+def test_the_dead_letter_queue_is_optional() -> None:
+    settings = load_settings({**PRODUCTION, "EVENT_DATA_DLQ_URL": "http://q-dlq"})
+    assert settings.dlq_url == "http://q-dlq"

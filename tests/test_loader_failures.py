@@ -120,3 +120,56 @@ async def test_database_outage_pauses_the_loader_instead_of_spending_retries(
         await admin.close()
     await wait_for_count(client, 19, timeout=30)
     assert aws.queue_depth(aws.dlq_url) == 0
+
+
+async def test_stopping_mid_batch_hands_the_message_back_at_once(
+    aws: Aws, database_url: str
+) -> None:
+    from asgi_lifespan import LifespanManager
+    from structlog.testing import capture_logs
+
+    from event_data.app import create_app
+    from tests.conftest import make_settings
+
+    # A long visibility timeout: a message not handed back would stay hidden for 30 s.
+    aws.sqs.set_queue_attributes(QueueUrl=aws.queue_url, Attributes={"VisibilityTimeout": "30"})
+    # Only the batch's message may be in flight: drop the s3:TestEvent of the set-up.
+    aws.sqs.purge_queue(QueueUrl=aws.queue_url)
+    settings = make_settings(
+        database_url=database_url,
+        AWS_ENDPOINT_URL=aws.endpoint,
+        EVENT_DATA_BUCKET=aws.bucket,
+        EVENT_DATA_QUEUE_URL=aws.queue_url,
+        EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS="1",
+    )
+    blocker = await asyncpg.connect(database_url)
+    manager = LifespanManager(create_app(settings), startup_timeout=30, shutdown_timeout=30)
+    try:
+        tx = blocker.transaction()
+        await tx.start()
+        # The load cannot finish: the batch log is locked.
+        await blocker.execute("LOCK TABLE batches IN ACCESS EXCLUSIVE MODE")
+        await manager.__aenter__()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client:
+            assert (await post_batch(client, sample_batch_bytes(), "stuck")).status_code == 200
+
+        def hidden() -> int:
+            attrs = aws.sqs.get_queue_attributes(
+                QueueUrl=aws.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+            )
+            return int(attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+        await _wait_for(lambda: hidden() == 1)
+        # Received is not yet in hand: give the consumer a moment to start the load.
+        await asyncio.sleep(1)
+        with capture_logs() as logs:
+            await manager.__aexit__(None, None, None)
+        await tx.rollback()
+    finally:
+        await blocker.close()
+    [stopped] = [entry for entry in logs if entry["event"] == "loader.stopped"]
+    assert stopped["released"] == 1
+    visible = aws.sqs.receive_message(QueueUrl=aws.queue_url, WaitTimeSeconds=0)
+    assert len(visible.get("Messages", [])) == 1

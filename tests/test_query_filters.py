@@ -170,6 +170,25 @@ async def test_ab_tests_match_the_id_and_ab_test_events(client: httpx.AsyncClien
     assert await matching(client, ab_tests="autumn", ab_test_versions="3") == set()
 
 
+async def test_ab_tests_match_both_ids_of_an_ab_test_event(client: httpx.AsyncClient) -> None:
+    # SparkPost documents no ab_test event with both fields; should one come, either id finds it.
+    sent = make_event(
+        "ab_test_completed",
+        T0 - 1,
+        "e1",
+        ab_test_id="legacy-test",
+        ab_test={"id": "summer-test", "name": "Summer", "version": 1},
+    )
+    await load(client, [sent, delivery("e2", ab_test_id="summer-test")])
+    assert await matching(client, ab_tests="summer") == {"e1", "e2"}
+    assert await matching(client, ab_tests="legacy") == {"e1"}
+    assert await matching(client, ab_tests="legacy-test,summer-test") == {"e1", "e2"}
+    # The event is returned as it was sent.
+    body = (await query(client, **SAMPLE_WINDOW, event_ids="e1")).json()
+    assert body["results"][0]["ab_test_id"] == "legacy-test"
+    assert body["results"][0]["ab_test"]["id"] == "summer-test"
+
+
 async def test_words_beyond_ascii(client: httpx.AsyncClient) -> None:
     await load(
         client,
@@ -340,6 +359,54 @@ async def test_rcpt_meta_paths_spellings_and_arrays(client: httpx.AsyncClient) -
     assert await matching(client, rcpt_meta="customer.tier:Gold,score:9.5") == {"e1", "e2"}
     assert await matching(client, rcpt_meta="customer.id:42", event_ids="e2,e3") == {"e2"}
     assert await matching(client, rcpt_meta="customer:42") == set()
+
+
+async def test_rcpt_meta_numbers_compare_as_spelled(client: httpx.AsyncClient) -> None:
+    await load(
+        client,
+        [
+            delivery(
+                "e1",
+                rcpt_meta={
+                    "price": 9.5,
+                    "total": 42.0,
+                    "count": 42,
+                    "sizes": [9.5, 10.0, 42, "11"],
+                    "tiny": 0.00001,
+                },
+            ),
+            delivery("e2", rcpt_meta={"price": "9.50", "total": "42", "sizes": ["10"]}),
+        ],
+    )
+    # The stored value's JSON text, not its numeric value (Decisions 5).
+    assert await matching(client, rcpt_meta="price:9.5") == {"e1"}
+    assert await matching(client, rcpt_meta="price:9.50") == {"e2"}
+    assert await matching(client, rcpt_meta="total:42.0") == {"e1"}
+    assert await matching(client, rcpt_meta="total:42") == {"e2"}
+    assert await matching(client, rcpt_meta="count:42") == {"e1"}
+    assert await matching(client, rcpt_meta="count:42.0") == set()
+    # Array elements likewise.
+    assert await matching(client, rcpt_meta="sizes:10.0") == {"e1"}
+    assert await matching(client, rcpt_meta="sizes:10") == {"e2"}
+    assert await matching(client, rcpt_meta="sizes:42") == {"e1"}
+    assert await matching(client, rcpt_meta="sizes:9.50") == set()
+    assert await matching(client, rcpt_meta="sizes:11") == {"e1"}
+    # jsonb writes numbers without an exponent.
+    assert await matching(client, rcpt_meta="tiny:0.00001") == {"e1"}
+    assert await matching(client, rcpt_meta="tiny:1e-05,tiny:1e-5") == set()
+
+
+async def test_rcpt_meta_ignores_spaces_around_key_and_value(client: httpx.AsyncClient) -> None:
+    await load(
+        client,
+        [
+            delivery("e1", rcpt_meta={"tier": "gold", "customer": {"id": 42}}),
+            delivery("e2", rcpt_meta={"tier": " gold", "customer": {"id": " 42"}}),
+        ],
+    )
+    assert await matching(client, rcpt_meta="tier: gold") == {"e1"}
+    assert await matching(client, rcpt_meta=" customer.id : 42 ") == {"e1"}
+    assert await matching(client, rcpt_meta="tier :gold , customer.id: 42") == {"e1"}
 
 
 async def test_rcpt_tags_match_any_listed_tag(client: httpx.AsyncClient) -> None:

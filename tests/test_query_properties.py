@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import anyio.from_thread
@@ -82,12 +83,12 @@ def _domain(address: Any) -> str | None:
 
 
 def _ab_test_id(e: dict[str, Any]) -> str | None:
-    if isinstance(e.get("ab_test_id"), str):
-        return str(e["ab_test_id"])
+    """The text `ab_tests` searches: `ab_test_id`, and `ab_test.id` on ab_test events."""
     ab_test = e.get("ab_test")
+    found = [e["ab_test_id"]] if isinstance(e.get("ab_test_id"), str) else []
     if isinstance(ab_test, dict) and ab_test.get("id") is not None:
-        return str(ab_test["id"])
-    return None
+        found.append(str(ab_test["id"]))
+    return " ".join(dict.fromkeys(found)) or None
 
 
 def _ab_test_version(e: dict[str, Any]) -> int | None:
@@ -126,11 +127,14 @@ INTEGER_VALUE: dict[str, Callable[[dict[str, Any]], int | None]] = {
 
 
 def _spelling(value: Any) -> str | None:
-    """A scalar's JSON spelling, a string as itself; None for objects and arrays."""
+    """A scalar's JSON spelling, a string as itself; None for objects and arrays. A float is
+    spelled as jsonb writes it: no exponent (product.md, Decisions 5; README)."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict | list):
         return None
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
     return json.dumps(value)
 
 

@@ -43,9 +43,9 @@ async def open_aws_clients(settings: Settings) -> AsyncIterator[AwsClients]:
     session = aioboto3.Session(region_name=settings.aws_region)
     async with AsyncExitStack() as stack:
         s3 = await stack.enter_async_context(
-            session.client("s3", endpoint_url=settings.aws_endpoint_url, config=S3_CONFIG)
+            session.client("s3", endpoint_url=settings.s3_endpoint_url, config=S3_CONFIG)
         )
         sqs = await stack.enter_async_context(
-            session.client("sqs", endpoint_url=settings.aws_endpoint_url, config=SQS_CONFIG)
+            session.client("sqs", endpoint_url=settings.sqs_endpoint_url, config=SQS_CONFIG)
         )
         yield AwsClients(s3=s3, sqs=sqs)

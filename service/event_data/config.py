@@ -73,8 +73,13 @@ class Settings:
     database_password_secret: str | None
     aws_region: str
     aws_endpoint_url: str | None
+    # botocore's per-service overrides; each falls back to aws_endpoint_url
+    s3_endpoint_url: str | None
+    sqs_endpoint_url: str | None
     bucket: str
     queue_url: str
+    # None: found from the queue's RedrivePolicy when a command needs it
+    dlq_url: str | None
     archive_prefix: str
     host: str
     port: int
@@ -95,8 +100,6 @@ class Settings:
     shutdown_timeout_seconds: float
     forwarded_allow_ips: str
     log_level: str
-    # the dead-letter queue; None: found from the main queue's RedrivePolicy
-    dlq_url: str | None = None
     # seconds between maintenance rounds; 0 turns the maintenance task off
     maintenance_interval_seconds: float = DEFAULT_MAINTENANCE_INTERVAL_SECONDS
     # query API requests per minute per API key; 0 turns the limit off
@@ -223,6 +226,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         [oauth_client_secret or "", webhook_password or ""]
     )
     prefix = _get(env, "EVENT_DATA_ARCHIVE_PREFIX") or "batches/"
+    endpoint = _get(env, "AWS_ENDPOINT_URL")
     if not prefix.endswith("/"):
         prefix += "/"
 
@@ -231,9 +235,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_database_url(env, dev),
         database_password_secret=_get(env, "DATABASE_PASSWORD_SECRET_ARN"),
         aws_region=_get(env, "AWS_REGION") or _get(env, "AWS_DEFAULT_REGION") or "us-east-1",
-        aws_endpoint_url=_get(env, "AWS_ENDPOINT_URL"),
+        aws_endpoint_url=endpoint,
+        s3_endpoint_url=_get(env, "AWS_ENDPOINT_URL_S3") or endpoint,
+        sqs_endpoint_url=_get(env, "AWS_ENDPOINT_URL_SQS") or endpoint,
         bucket=_required(env, "EVENT_DATA_BUCKET", "event-data-archive", dev),
         queue_url=_required(env, "EVENT_DATA_QUEUE_URL", "", dev),
+        dlq_url=_get(env, "EVENT_DATA_DLQ_URL"),
         archive_prefix=prefix,
         host=_get(env, "EVENT_DATA_HOST") or "127.0.0.1",
         port=_int(env, "EVENT_DATA_PORT", DEFAULT_PORT, minimum=1),
@@ -255,7 +262,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # uvicorn's own variable: the proxies whose X-Forwarded-* headers are believed (the ALB).
         forwarded_allow_ips=_get(env, "FORWARDED_ALLOW_IPS") or "*",
         log_level=(_get(env, "EVENT_DATA_LOG_LEVEL") or "info").lower(),
-        dlq_url=_get(env, "EVENT_DATA_DLQ_URL"),
         maintenance_interval_seconds=_non_negative(
             env, "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", DEFAULT_MAINTENANCE_INTERVAL_SECONDS
         ),

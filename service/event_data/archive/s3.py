@@ -66,6 +66,14 @@ class Archive:
             last_modified=response.get("LastModified"),
         )
 
+    async def list_keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, in S3's (lexical, so chronological) order."""
+        keys: list[str] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return keys
+
     async def check(self) -> None:
         """Raise unless the bucket is reachable with these credentials."""
         await self._client.head_bucket(Bucket=self.bucket)

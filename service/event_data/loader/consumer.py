@@ -71,13 +71,15 @@ class QueueConsumer:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        released = 0
         if self._in_flight:
             _done, pending = await asyncio.wait(self._in_flight, timeout=grace_seconds)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
-        log.info("loader.stopped")
+            released = len(pending)
+        log.info("loader.stopped", released=released)
 
     async def _run(self) -> None:
         self._visibility = await self._queue_visibility()

@@ -57,9 +57,10 @@ KEYWORD_PARAMETERS = (
 )
 # SparkPost's JSON numbers are signed 32-bit (sparkpost.md §4.1).
 _INT32 = (-(2**31), 2**31 - 1)
-_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]{1,10}$", re.ASCII)
-
-_ASCII_INTEGER = re.compile(r"^[0-9]{1,9}$")
+# Integer parameters: an optional sign and up to ten ASCII digits, nothing around them (the
+# range is checked after); `per_page`: up to nine ASCII digits.
+_SIGNED_DIGITS = re.compile(r"^[+-]?[0-9]{1,10}$", re.ASCII)
+_UNSIGNED_DIGITS = re.compile(r"^[0-9]{1,9}$", re.ASCII)
 
 
 def parse_date(name: str, value: str) -> datetime:
@@ -165,7 +166,7 @@ def parse_params(query: Mapping[str, str]) -> ParsedParams:
     per_page = DEFAULT_PER_PAGE
     if query.get("per_page") is not None:
         raw = query["per_page"].strip()
-        if not _ASCII_INTEGER.match(raw) or not 1 <= int(raw) <= MAX_PER_PAGE:
+        if not _UNSIGNED_DIGITS.match(raw) or not 1 <= int(raw) <= MAX_PER_PAGE:
             errors.append(
                 InvalidParameter("per_page", f"must be an integer from 1 to {MAX_PER_PAGE}")
             )
@@ -216,7 +217,7 @@ def parse_params(query: Mapping[str, str]) -> ParsedParams:
 def _integers(name: str, items: tuple[str, ...]) -> tuple[int, ...]:
     numbers = []
     for item in items:
-        if not _INTEGER_TEXT.match(item) or not _INT32[0] <= int(item) <= _INT32[1]:
+        if not _SIGNED_DIGITS.match(item) or not _INT32[0] <= int(item) <= _INT32[1]:
             raise InvalidParameter(name, f"{item!r} is not an integer")
         numbers.append(int(item))
     return tuple(numbers)
@@ -236,10 +237,12 @@ def _meta_matches(name: str, items: tuple[str, ...]) -> tuple[MetaMatch, ...]:
     matches = []
     for item in items:
         key, sep, value = item.partition(":")
+        # Spaces around the key and the value are the query's, as around list items: a stored
+        # value with leading or trailing spaces cannot be asked for.
         path = tuple(key.strip().split("."))
         if not sep or not all(path):
             raise InvalidParameter(
                 name, f"{item!r} is not of the form key:value (a dotted key for nesting)"
             )
-        matches.append(MetaMatch(path=path, value=value))
+        matches.append(MetaMatch(path=path, value=value.strip()))
     return tuple(matches)

@@ -136,3 +136,29 @@ async def record_failure(
             receive_count,
             reason[:2000],
         )
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    reason: str
+    failed_at: datetime
+    failures: int
+
+
+async def last_failures(engine: AsyncEngine, keys: Sequence[str]) -> dict[str, FailureRecord]:
+    """For each archive key that failed: its latest reason, when, and how many failures."""
+    if not keys:
+        return {}
+    async with engine.connect() as conn:
+        raw = await driver_connection(conn)
+        rows = await raw.fetch(
+            "SELECT DISTINCT ON (archive_key) archive_key, reason, failed_at,"
+            " count(*) OVER (PARTITION BY archive_key) AS failures"
+            " FROM batch_failures WHERE archive_key = ANY($1::text[])"
+            " ORDER BY archive_key, failed_at DESC, id DESC",
+            list(keys),
+        )
+    return {
+        row["archive_key"]: FailureRecord(row["reason"], row["failed_at"], row["failures"])
+        for row in rows
+    }

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     cast,
     false,
     func,
@@ -56,8 +57,8 @@ def _address_domain(address: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 # Keyword filters: the text each one searches. The domain filters fall back to the domain of the
-# address when the event lacks the field (product.md, Decisions 4); `ab_test_id` holds
-# `ab_test.id` on ab_test events (events/codec.py).
+# address when the event lacks the field (product.md, Decisions 4); the `ab_test_id` column also
+# holds `ab_test.id` on ab_test events (events/codec.py).
 _KEYWORD_SOURCES: dict[str, Callable[[], ColumnElement[Any]]] = {
     "campaigns": lambda: events.c.campaign_id,
     "templates": lambda: events.c.template_id,
@@ -90,30 +91,64 @@ def _keyword_condition(source: ColumnElement[Any], values: Keywords) -> ColumnEl
     )
 
 
-def _json_spellings(value: str) -> list[str]:
-    """JSON texts of the values spelled ``value``: the string itself, and the number, boolean
-    or null it spells, if any (product.md, Decisions 5). A number stays as written: PostgreSQL
-    compares jsonb numbers exactly, as numbers. (An exponent of more than three digits is
-    read as text only: jsonb's numeric type cannot hold every such number.)"""
-    spellings = [orjson.dumps(value).decode()]
-    if value in ("true", "false", "null") or _JSON_NUMBER.match(value):
-        spellings.append(value)
-    return spellings
+# The numbers jsonb writes: it never writes an exponent (`1e2` is `100`) and keeps the scale
+# it read (`9.50` stays `9.50`). A query value of another form can only match a string.
+_JSONB_NUMBER_TEXT = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$", re.ASCII)
 
 
-_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?$", re.ASCII)
+def _json_document(path: Sequence[str], leaf: str) -> ColumnElement[Any]:
+    """``{"a": {"b": leaf}}`` for the path ``a.b``, as a jsonb bind."""
+    document = leaf
+    for key in reversed(path):
+        document = f"{{{orjson.dumps(key).decode()}:{document}}}"
+    return cast(literal(document, Text), JSONB)
+
+
+def _spelled_at(path: Sequence[str], spelling: str) -> ColumnElement[bool]:
+    """The value at ``path``, or an element of the array there, is written ``spelling`` in
+    jsonb's text: the recheck that tells ``9.5`` from ``9.50``, which containment equates.
+
+    Asked only where containment holds, so every step of the path is an object key."""
+    at = events.c.rcpt_meta.op("#>")(literal(list(path), ARRAY(Text)))
+    elements = func.jsonb_array_elements(
+        case(
+            (func.jsonb_typeof(at) == "array", at),
+            else_=func.jsonb_build_array(at),
+        )
+    ).table_valued("value")
+    return (
+        select(literal(1))
+        .select_from(elements)
+        .where(cast(elements.c.value, Text) == literal(spelling, Text))
+        .exists()
+    )
 
 
 def _meta_condition(matches: Sequence[MetaMatch]) -> ColumnElement[bool]:
-    """Containment, which the GIN index on ``rcpt_meta`` serves: for each match, the value at
-    its path, or an element of the array at its path."""
-    clauses = []
+    """For each match, the value at its path, or an element of the array there, spelled as
+    asked (product.md, Decisions 5): the string itself, or the number, boolean or null the
+    value spells.
+
+    Containment, which the GIN index on ``rcpt_meta`` serves, finds the candidates. It is exact
+    for strings, booleans and null; it compares numbers as numbers, so numbers are rechecked
+    against jsonb's text of the stored value."""
+    clauses: list[ColumnElement[bool]] = []
     for match in matches:
-        for spelling in _json_spellings(match.value):
-            for document in (spelling, f"[{spelling}]"):
-                for key in reversed(match.path):
-                    document = f"{{{orjson.dumps(key).decode()}:{document}}}"
-                clauses.append(events.c.rcpt_meta.contains(cast(literal(document, Text), JSONB)))
+        value = match.value
+        spellings = [orjson.dumps(value).decode()]
+        if value in ("true", "false", "null"):
+            spellings.append(value)
+        for spelling in spellings:
+            for leaf in (spelling, f"[{spelling}]"):
+                clauses.append(events.c.rcpt_meta.contains(_json_document(match.path, leaf)))
+        if _JSONB_NUMBER_TEXT.match(value):
+            contained = _any_of(
+                [
+                    events.c.rcpt_meta.contains(_json_document(match.path, leaf))
+                    for leaf in (value, f"[{value}]")
+                ]
+            )
+            clauses.append(and_(contained, _spelled_at(match.path, value)))
     return _any_of(clauses)
 
 
