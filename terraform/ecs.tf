@@ -157,10 +157,12 @@ resource "aws_ecs_service" "this" {
   platform_version                   = "LATEST"
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
-  health_check_grace_period_seconds  = 60
-  enable_execute_command             = false
-  propagate_tags                     = "SERVICE"
-  wait_for_steady_state              = false
+  # Load balancer health checks are ignored this long after a task starts: room for the image
+  # pull, the migrations and the first healthy checks (see alb.tf's health check).
+  health_check_grace_period_seconds = 180
+  enable_execute_command            = false
+  propagate_tags                    = "SERVICE"
+  wait_for_steady_state             = false
 
   deployment_circuit_breaker {
     enable   = true
