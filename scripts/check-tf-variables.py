@@ -35,6 +35,7 @@ WRONG = {
     "route53_zone_id": "zone",
     "webhook_allowed_cidrs": [],
     "query_allowed_cidrs": ["10.0.0.0/33"],
+    "metrics_allowed_cidrs": ["0.0.0.0/0"],
     "alb_access_logs_bucket": "Logs",
     "image_tag": "latest",
     "task_cpu": 300,

@@ -130,6 +130,19 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
   referenced_security_group_id = aws_security_group.alb.id
 }
 
+# Prometheus scrapes each task by IP (GET /metrics on the container port): the load balancer
+# would hand every scrape to a different task. Nobody by default.
+resource "aws_vpc_security_group_ingress_rule" "tasks_metrics" {
+  for_each = toset(var.metrics_allowed_cidrs)
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "Service port from a metrics scraper (metrics_allowed_cidrs)"
+  ip_protocol       = "tcp"
+  from_port         = local.container_port
+  to_port           = local.container_port
+  cidr_ipv4         = each.value
+}
+
 resource "aws_vpc_security_group_egress_rule" "tasks_https" {
   security_group_id = aws_security_group.tasks.id
   description       = "HTTPS to AWS APIs (endpoints, S3 gateway prefix list)"

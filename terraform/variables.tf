@@ -176,6 +176,18 @@ variable "query_allowed_cidrs" {
   }
 }
 
+variable "metrics_allowed_cidrs" {
+  description = "Networks (in the VPC or routed to it) whose Prometheus scraper may reach every task's /metrics directly on the container port, by task IP. Through the load balancer each scrape lands on a different task. Empty admits nobody."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = length(var.metrics_allowed_cidrs) <= 20 && alltrue([for c in var.metrics_allowed_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "metrics_allowed_cidrs must be at most 20 IPv4 CIDR blocks, not 0.0.0.0/0."
+  }
+}
+
 variable "alb_deletion_protection" {
   description = "Protect the load balancer from deletion."
   type        = bool
