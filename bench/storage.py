@@ -28,9 +28,13 @@ from event_data.synth import EventGenerator, GeneratorConfig
 
 SCRATCH_URL = "postgresql://postgres@127.0.0.1:5432/event_data_bench_storage"
 
+# Each partition's index, under the name of the index on `events` it belongs to.
 _SIZES = """
-SELECT i.indexrelid::regclass::text AS name, pg_relation_size(i.indexrelid) AS bytes
+SELECT coalesce(parent.relname, i.indexrelid::regclass::text) AS name,
+       pg_relation_size(i.indexrelid) AS bytes
 FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indrelid
+LEFT JOIN pg_inherits ih ON ih.inhrelid = i.indexrelid
+LEFT JOIN pg_class parent ON parent.oid = ih.inhparent
 WHERE h.inhparent = 'events'::regclass
 """
 _HEAP = """
@@ -87,7 +91,7 @@ async def run(events: int) -> None:
     per_index: dict[str, int] = {}
     for row in indexes:
         name = row["name"]
-        kind = name.split("_", 2)[-1] if not name.startswith("events_default") else name[15:]
+        kind = name.removeprefix("events_")
         per_index[kind] = per_index.get(kind, 0) + row["bytes"]
     print(f"events            {loaded}")
     print(f"raw JSON          {raw_bytes / loaded:8.1f} B/event")

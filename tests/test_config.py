@@ -126,3 +126,31 @@ def test_serve_without_credentials_exits_naming_the_variable() -> None:
     )
     assert result.returncode == 2
     assert "EVENT_DATA_API_KEYS" in result.stderr
+
+
+PARTS = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"} | {
+    "DATABASE_HOST": "db.example.internal",
+    "DATABASE_USER": "event_data",
+    "DATABASE_PASSWORD": "p@ss:w/rd%?#",
+}
+
+
+def test_database_url_is_assembled_from_parts_with_a_password_of_url_characters() -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(load_settings(PARTS | {"DATABASE_PORT": "6432"}).sqlalchemy_url)
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.host, url.port, url.database) == ("db.example.internal", 6432, "event_data")
+    assert (url.username, url.password) == ("event_data", "p@ss:w/rd%?#")
+
+
+def test_database_url_wins_over_parts() -> None:
+    settings = load_settings(PARTS | {"DATABASE_URL": PRODUCTION["DATABASE_URL"]})
+    assert settings.database_url == PRODUCTION["DATABASE_URL"]
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_USER", "DATABASE_PASSWORD"])
+def test_database_parts_name_what_is_missing(missing: str) -> None:
+    env = {k: v for k, v in PARTS.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(env)

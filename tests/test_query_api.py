@@ -777,12 +777,3 @@ async def test_sql_looking_values_are_400_and_harmless(client: httpx.AsyncClient
         else:
             assert_error(response, 400, name)
     assert (await query(client, **SAMPLE_WINDOW)).json()["total_count"] == 5
-
-
-@pytest.mark.parametrize("name", ["recipients", "campaigns", "rcpt_meta", "bounce_classes"])
-async def test_a_filter_not_applied_yet_is_refused_not_ignored(
-    client: httpx.AsyncClient, name: str
-) -> None:
-    response = await query(client, **SAMPLE_WINDOW, **{name: "x"})
-    assert response.status_code == 400
-    assert name in response.json()["errors"][0]["description"]

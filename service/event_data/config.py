@@ -12,11 +12,14 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 # SparkPost's largest batches are a few MiB; the cap only guards memory (product.md "Receiving").
 DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024
 DEFAULT_PORT = 8000
 DEFAULT_RETENTION_DAYS = 365
+DEFAULT_DATABASE_PORT = 5432
+DEFAULT_DATABASE_NAME = "event_data"
 DEFAULT_MAINTENANCE_INTERVAL_SECONDS = 300.0
 
 DEVELOPMENT = "development"
@@ -67,6 +70,7 @@ class Settings:
 
     environment: str
     database_url: str
+    database_password_secret: str | None
     aws_region: str
     aws_endpoint_url: str | None
     bucket: str
@@ -224,7 +228,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     return Settings(
         environment=environment,
-        database_url=_required(env, "DATABASE_URL", DEV_DATABASE_URL, dev),
+        database_url=_database_url(env, dev),
+        database_password_secret=_get(env, "DATABASE_PASSWORD_SECRET_ARN"),
         aws_region=_get(env, "AWS_REGION") or _get(env, "AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_get(env, "AWS_ENDPOINT_URL"),
         bucket=_required(env, "EVENT_DATA_BUCKET", "event-data-archive", dev),
@@ -256,6 +261,32 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         rate_limit_per_minute=_int(env, "EVENT_DATA_RATE_LIMIT_PER_MINUTE", 0),
     )
+
+
+def _database_url(env: Mapping[str, str], development: bool) -> str:
+    """DATABASE_URL, or one assembled from its parts.
+
+    On ECS the parts come from RDS's own secret for the master user, which Terraform never
+    sees, so no URL can be written down ahead of time. With DATABASE_PASSWORD_SECRET_ARN the
+    password is read from that secret as connections open (event_data.dbsecret), not from here.
+    """
+    url = _get(env, "DATABASE_URL")
+    host = _get(env, "DATABASE_HOST")
+    if url is not None or host is None:
+        return url or _required(env, "DATABASE_URL", DEV_DATABASE_URL, development)
+    user = _get(env, "DATABASE_USER")
+    password = _get(env, "DATABASE_PASSWORD")
+    if user is None:
+        raise ConfigError("DATABASE_USER is required with DATABASE_HOST")
+    if password is None and _get(env, "DATABASE_PASSWORD_SECRET_ARN") is None:
+        raise ConfigError(
+            "DATABASE_PASSWORD (or DATABASE_PASSWORD_SECRET_ARN) is required with DATABASE_HOST"
+        )
+    port = _int(env, "DATABASE_PORT", DEFAULT_DATABASE_PORT, minimum=1)
+    name = _get(env, "DATABASE_NAME") or DEFAULT_DATABASE_NAME
+    # Generated passwords hold URL characters (@, /, :, %): quote every part.
+    credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return f"postgresql://{credentials}@{host}:{port}/{quote(name, safe='')}"
 
 
 def _secret(value: str | None) -> Secret | None:

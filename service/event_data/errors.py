@@ -16,6 +16,10 @@ class EventDataError(Exception):
         if message is not None:
             self.message = message
 
+    def entries(self) -> list[tuple[str, str, str]]:
+        """(message, description, code) of each error, as SparkPost's ``errors`` list."""
+        return [(self.message, self.description, self.code)]
+
 
 class BadRequest(EventDataError):
     status_code = 400
@@ -32,6 +36,20 @@ class InvalidParameter(BadRequest):
     def __init__(self, parameter: str, description: str) -> None:
         super().__init__(f"{parameter}: {description}")
         self.parameter = parameter
+
+
+class InvalidParameters(BadRequest):
+    """Several query parameters are bad: one 400 naming each of them."""
+
+    code = InvalidParameter.code
+    message = InvalidParameter.message
+
+    def __init__(self, errors: list[InvalidParameter]) -> None:
+        super().__init__("; ".join(error.description for error in errors))
+        self.errors = errors
+
+    def entries(self) -> list[tuple[str, str, str]]:
+        return [entry for error in self.errors for entry in error.entries()]
 
 
 class Unauthorized(EventDataError):

@@ -17,15 +17,20 @@ class OrjsonResponse(JSONResponse):
 
 
 def error_response(status: int, message: str, description: str, code: str) -> Response:
-    return OrjsonResponse(
-        {"errors": [{"message": message, "description": description, "code": code}]},
-        status_code=status,
-    )
+    return errors_response(status, [(message, description, code)])
+
+
+def errors_response(status: int, entries: list[tuple[str, str, str]]) -> Response:
+    errors = [
+        {"message": message, "description": description, "code": code}
+        for message, description, code in entries
+    ]
+    return OrjsonResponse({"errors": errors}, status_code=status)
 
 
 async def handle_event_data_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EventDataError)
-    response = error_response(exc.status_code, exc.message, exc.description, exc.code)
+    response = errors_response(exc.status_code, exc.entries())
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="event-data"'
     if exc.status_code == 503:

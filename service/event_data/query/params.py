@@ -1,14 +1,21 @@
-"""Parsing the Events API's query parameters (sparkpost.md §4.2, product.md Decisions 6)."""
+"""Parsing the Events API's query parameters (sparkpost.md §4.2, product.md Decisions 3-6)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from event_data.errors import InvalidParameter
+import orjson
+
+from event_data.errors import InvalidParameter, InvalidParameters
 from event_data.events.types import KNOWN_TYPES
+from event_data.events.words import words
+from event_data.store.filters import EventFilter, FieldFilters, MetaMatch
+
+_T = TypeVar("_T")
 
 DEFAULT_PER_PAGE = 1000
 MAX_PER_PAGE = 10_000
@@ -23,32 +30,34 @@ _DATE = re.compile(
 )
 
 
-# SparkPost's documented filters (sparkpost.md §4.2) and this service's extensions that this
-# version does not apply yet. Ignoring one, as unknown parameters are ignored, would answer a
-# filtered question with everyone's events: they are refused instead.
-NOT_YET_SUPPORTED = (
+# Filters compared with the field's value as a whole (sparkpost.md §4.2): exact, except that
+# addresses compare case-insensitively (product.md, Decisions 4).
+EXACT_PARAMETERS = (
     "event_ids",
     "recipients",
-    "recipient_domains",
     "from_addresses",
-    "sending_domains",
-    "subjects",
-    "bounce_classes",
-    "reasons",
-    "campaigns",
-    "templates",
-    "sending_ips",
-    "ip_pools",
-    "subaccounts",
     "messages",
     "transmissions",
+    "sending_ips",
+)
+_CASELESS = ("recipients", "from_addresses")
+INTEGER_PARAMETERS = ("bounce_classes", "subaccounts", "ab_test_versions")
+# Filters matching whole words of the field (product.md, Decisions 3).
+KEYWORD_PARAMETERS = (
+    "campaigns",
+    "templates",
+    "subjects",
+    "reasons",
+    "ip_pools",
+    "recipient_domains",
+    "sending_domains",
     "mailbox_providers",
     "mailbox_provider_regions",
     "ab_tests",
-    "ab_test_versions",
-    "rcpt_meta",
-    "rcpt_tags",
 )
+# SparkPost's JSON numbers are signed 32-bit (sparkpost.md §4.1).
+_INT32 = (-(2**31), 2**31 - 1)
+_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]{1,10}$", re.ASCII)
 
 _ASCII_INTEGER = re.compile(r"^[0-9]{1,9}$")
 
@@ -86,6 +95,7 @@ class ParsedParams:
     types: tuple[str, ...]
     per_page: int
     cursor: str | None
+    fields: FieldFilters = field(default_factory=FieldFilters)
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """The resolved [from, to): `to` defaults to a minute ago, `from` to 24 hours before
@@ -100,41 +110,136 @@ class ParsedParams:
         except OverflowError:
             return datetime.min.replace(tzinfo=UTC), window_to
 
+    def event_filter(self, window_from: datetime, window_to: datetime) -> EventFilter:
+        """What the store is asked for: these parameters' filters over ``[from, to)``."""
+        return EventFilter(
+            window_from=window_from, window_to=window_to, types=self.types, fields=self.fields
+        )
+
     def canonical_filters(self) -> dict[str, object]:
-        """What a cursor is bound to: every filter, not the page size or the cursor itself."""
-        return {
+        """What a cursor is bound to: every filter, not the page size or the cursor itself.
+
+        Values are sorted and deduplicated, so the same question spelled differently (order,
+        repeats, case of addresses and words, another delimiter) keeps its cursor."""
+        canonical: dict[str, object] = {
             "from": self.explicit_from.isoformat() if self.explicit_from else None,
             "to": self.explicit_to.isoformat() if self.explicit_to else None,
             "events": sorted(set(self.types)),
         }
+        for name, value in asdict(self.fields).items():
+            if name in _CASELESS:
+                value = [item.lower() for item in value]
+            if value:
+                canonical[name] = sorted({orjson.dumps(item).decode() for item in value})
+        return canonical
 
 
 def parse_params(query: Mapping[str, str]) -> ParsedParams:
-    """Parse and validate; unknown parameters are ignored, as SparkPost does."""
-    for name in NOT_YET_SUPPORTED:
-        if query.get(name):
-            raise InvalidParameter(name, "this filter is not supported by this version yet")
+    """Parse and validate; unknown parameters are ignored, as SparkPost does.
+
+    Every bad parameter is reported, each naming itself, in one 400."""
+    errors: list[InvalidParameter] = []
     delimiter = query.get("delimiter") or ","
-    explicit_from = parse_date("from", query["from"]) if query.get("from") else None
-    explicit_to = parse_date("to", query["to"]) if query.get("to") else None
+
+    def attempt(parse: Callable[[], _T], default: _T) -> _T:
+        try:
+            return parse()
+        except InvalidParameter as exc:
+            errors.append(exc)
+            return default
+
+    explicit_from = (
+        attempt(lambda: parse_date("from", query["from"]), None) if query.get("from") else None
+    )
+    explicit_to = attempt(lambda: parse_date("to", query["to"]), None) if query.get("to") else None
     if explicit_from and explicit_to and explicit_from >= explicit_to:
-        raise InvalidParameter("from", "`from` must be before `to`")
+        errors.append(InvalidParameter("from", "`from` must be before `to`"))
 
     types: tuple[str, ...] = ()
     if query.get("events"):
         types = split_list(query["events"], delimiter)
         unknown = [t for t in types if t not in KNOWN_TYPES]
         if unknown:
-            raise InvalidParameter("events", f"unknown event type {unknown[0]!r}")
+            errors.append(InvalidParameter("events", f"unknown event type {unknown[0]!r}"))
 
     per_page = DEFAULT_PER_PAGE
     if query.get("per_page") is not None:
         raw = query["per_page"].strip()
         if not _ASCII_INTEGER.match(raw) or not 1 <= int(raw) <= MAX_PER_PAGE:
-            raise InvalidParameter("per_page", f"must be an integer from 1 to {MAX_PER_PAGE}")
-        per_page = int(raw)
+            errors.append(
+                InvalidParameter("per_page", f"must be an integer from 1 to {MAX_PER_PAGE}")
+            )
+        else:
+            per_page = int(raw)
+
+    def items(name: str) -> tuple[str, ...]:
+        found = split_list(query.get(name) or "", delimiter)
+        # PostgreSQL text cannot hold NUL, so no stored value has one.
+        if any("\x00" in item for item in found):
+            raise InvalidParameter(name, "values may not contain NUL characters")
+        return found
+
+    def as_is(name: str, found: tuple[str, ...]) -> tuple[str, ...]:
+        return found
+
+    values: dict[str, Any] = {}
+    parsers: list[tuple[str, Callable[[str, tuple[str, ...]], tuple[Any, ...]]]] = [
+        *((name, as_is) for name in (*EXACT_PARAMETERS, "rcpt_tags")),
+        *((name, _integers) for name in INTEGER_PARAMETERS),
+        *((name, _keywords) for name in KEYWORD_PARAMETERS),
+        ("rcpt_meta", _meta_matches),
+    ]
+    for name, parse in parsers:
+        try:
+            values[name] = parse(name, items(name))
+        except InvalidParameter as exc:
+            errors.append(exc)
+            values[name] = ()
+    if (
+        values["ab_test_versions"]
+        and not values["ab_tests"]
+        and "ab_tests" not in {e.parameter for e in errors}
+    ):
+        errors.append(InvalidParameter("ab_test_versions", "may only be given with `ab_tests`"))
+
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidParameters(errors)
 
     cursor = query.get("cursor")
     if cursor in (None, "", "initial"):
         cursor = None
-    return ParsedParams(explicit_from, explicit_to, types, per_page, cursor)
+    return ParsedParams(explicit_from, explicit_to, types, per_page, cursor, FieldFilters(**values))
+
+
+def _integers(name: str, items: tuple[str, ...]) -> tuple[int, ...]:
+    numbers = []
+    for item in items:
+        if not _INTEGER_TEXT.match(item) or not _INT32[0] <= int(item) <= _INT32[1]:
+            raise InvalidParameter(name, f"{item!r} is not an integer")
+        numbers.append(int(item))
+    return tuple(numbers)
+
+
+def _keywords(name: str, items: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    found = []
+    for item in items:
+        item_words = words(item)
+        if not item_words:
+            raise InvalidParameter(name, f"{item!r} has no letters or digits to search for")
+        found.append(tuple(sorted(set(item_words))))
+    return tuple(found)
+
+
+def _meta_matches(name: str, items: tuple[str, ...]) -> tuple[MetaMatch, ...]:
+    matches = []
+    for item in items:
+        key, sep, value = item.partition(":")
+        path = tuple(key.strip().split("."))
+        if not sep or not all(path):
+            raise InvalidParameter(
+                name, f"{item!r} is not of the form key:value (a dotted key for nesting)"
+            )
+        matches.append(MetaMatch(path=path, value=value))
+    return tuple(matches)

@@ -16,7 +16,7 @@ from event_data.events.codec import decode
 from event_data.query.cursor import CursorCodec, CursorState, filter_digest
 from event_data.query.params import parse_params
 from event_data.store import search as store
-from event_data.store.filters import EventFilter, PageRequest, Position
+from event_data.store.filters import PageRequest, Position
 
 EVENTS_PATH = "/api/v1/events/message"
 
@@ -49,7 +49,7 @@ class EventSearch:
             if window_from >= window_to:
                 raise InvalidParameter("from", "`from` must be before `to`")
 
-        flt = EventFilter(window_from=window_from, window_to=window_to, types=params.types)
+        flt = params.event_filter(window_from, window_to)
         request = PageRequest(
             filter=flt,
             per_page=params.per_page,

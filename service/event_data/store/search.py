@@ -8,10 +8,12 @@ neither returned nor counted, and nothing is repeated or skipped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -19,15 +21,18 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    false,
     func,
     literal,
     not_,
+    or_,
     select,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from event_data.store.filters import EventFilter, PageRequest, Visibility
+from event_data.store.filters import EventFilter, Keywords, MetaMatch, PageRequest, Visibility
 from event_data.store.schema import PgSnapshot, batches, events
 
 # Everything decode() needs to rebuild an event.
@@ -41,13 +46,126 @@ class FirstPage:
     visibility: Visibility
 
 
-def _filter_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
+def _words(source: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The SQL twin of ``events.words.words`` (migrations/0002), as the indexes spell it."""
+    return func.event_words(source, type_=ARRAY(Text))
+
+
+def _address_domain(address: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.event_address_domain(address, type_=Text)
+
+
+# Keyword filters: the text each one searches. The domain filters fall back to the domain of the
+# address when the event lacks the field (product.md, Decisions 4); `ab_test_id` holds
+# `ab_test.id` on ab_test events (events/codec.py).
+_KEYWORD_SOURCES: dict[str, Callable[[], ColumnElement[Any]]] = {
+    "campaigns": lambda: events.c.campaign_id,
+    "templates": lambda: events.c.template_id,
+    "subjects": lambda: events.c.subject,
+    "reasons": lambda: events.c.reason,
+    "ip_pools": lambda: events.c.ip_pool,
+    "recipient_domains": lambda: func.coalesce(
+        events.c.recipient_domain, _address_domain(events.c.rcpt_to)
+    ),
+    "sending_domains": lambda: func.coalesce(
+        events.c.sending_domain, _address_domain(events.c.friendly_from)
+    ),
+    "mailbox_providers": lambda: events.c.mailbox_provider,
+    "mailbox_provider_regions": lambda: events.c.mailbox_provider_region,
+    "ab_tests": lambda: events.c.ab_test_id,
+}
+_SMALLINT = (-(2**15), 2**15 - 1)
+
+
+def _any_of(clauses: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
+    return or_(*clauses) if clauses else false()
+
+
+def _keyword_condition(source: ColumnElement[Any], values: Keywords) -> ColumnElement[bool]:
+    # `source IS NOT NULL` is each keyword index's predicate; spelling it lets the planner use it.
+    word_list = _words(source)
+    return and_(
+        source.is_not(None),
+        _any_of([word_list.contains(list(value)) for value in values]),
+    )
+
+
+def _json_spellings(value: str) -> list[str]:
+    """JSON texts of the values spelled ``value``: the string itself, and the number, boolean
+    or null it spells, if any (product.md, Decisions 5). A number stays as written: PostgreSQL
+    compares jsonb numbers exactly, as numbers. (An exponent of more than three digits is
+    read as text only: jsonb's numeric type cannot hold every such number.)"""
+    spellings = [orjson.dumps(value).decode()]
+    if value in ("true", "false", "null") or _JSON_NUMBER.match(value):
+        spellings.append(value)
+    return spellings
+
+
+_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?$", re.ASCII)
+
+
+def _meta_condition(matches: Sequence[MetaMatch]) -> ColumnElement[bool]:
+    """Containment, which the GIN index on ``rcpt_meta`` serves: for each match, the value at
+    its path, or an element of the array at its path."""
+    clauses = []
+    for match in matches:
+        for spelling in _json_spellings(match.value):
+            for document in (spelling, f"[{spelling}]"):
+                for key in reversed(match.path):
+                    document = f"{{{orjson.dumps(key).decode()}:{document}}}"
+                clauses.append(events.c.rcpt_meta.contains(cast(literal(document, Text), JSONB)))
+    return _any_of(clauses)
+
+
+def filter_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``flt``, ANDed: each field ORs its values.
+
+    The time window comes first: it prunes partitions. Every other filter is served by an index
+    (migrations/0001 and 0002) or by the window alone."""
     conditions: list[ColumnElement[bool]] = [
         events.c.ts >= flt.window_from,
         events.c.ts < flt.window_to,
     ]
     if flt.types:
         conditions.append(events.c.type.in_(flt.types))
+    f = flt.fields
+    for column, values in (
+        (events.c.event_id, f.event_ids),
+        (events.c.message_id, f.messages),
+        (events.c.transmission_id, f.transmissions),
+        (events.c.sending_ip, f.sending_ips),
+        (events.c.subaccount_id, f.subaccounts),
+        (events.c.ab_test_version, f.ab_test_versions),
+    ):
+        if values:
+            conditions.append(column.in_(values))
+    if f.bounce_classes:
+        # A value beyond the column's range matches nothing (and must not overflow the bind).
+        classes = [c for c in f.bounce_classes if _SMALLINT[0] <= c <= _SMALLINT[1]]
+        conditions.append(events.c.bounce_class.in_(classes) if classes else false())
+    for column, addresses in (
+        (events.c.rcpt_to, f.recipients),
+        (events.c.friendly_from, f.from_addresses),
+    ):
+        if addresses:
+            # Both sides lower-cased by PostgreSQL: one definition of case (Decisions 4).
+            conditions.append(
+                func.lower(column).in_([func.lower(literal(a, Text)) for a in addresses])
+            )
+    for name, source in _KEYWORD_SOURCES.items():
+        keywords: Keywords = getattr(f, name)
+        if keywords:
+            conditions.append(_keyword_condition(source(), keywords))
+    if f.rcpt_meta:
+        conditions.append(_meta_condition(f.rcpt_meta))
+    if f.rcpt_tags:
+        # `rcpt_tags <> '[]'` is the tag index's predicate; any listed tag implies it.
+        conditions.append(
+            and_(
+                events.c.rcpt_tags != literal([], JSONB),
+                _any_of([events.c.rcpt_tags.contains([tag]) for tag in f.rcpt_tags]),
+            )
+        )
     return conditions
 
 
@@ -66,7 +184,7 @@ def _visible_in(visibility: Visibility) -> list[ColumnElement[bool]]:
 
 
 def page_statement(request: PageRequest) -> Select[Any]:
-    conditions = _filter_conditions(request.filter)
+    conditions = filter_conditions(request.filter)
     if request.visibility is not None:
         conditions += _visible_in(request.visibility)
     if request.after is not None:
@@ -85,7 +203,7 @@ def page_statement(request: PageRequest) -> Select[Any]:
 
 
 def count_statement(flt: EventFilter) -> Select[Any]:
-    return select(func.count()).select_from(events).where(and_(*_filter_conditions(flt)))
+    return select(func.count()).select_from(events).where(and_(*filter_conditions(flt)))
 
 
 async def first_page(engine: AsyncEngine, request: PageRequest) -> FirstPage:
