@@ -68,6 +68,10 @@ PARTITIONS_DROPPED = Counter(
     "event_data_partitions_dropped_total",
     "Daily partitions dropped because their day passed the retention horizon.",
 )
+PARTITIONS_REATTACHED = Counter(
+    "event_data_partitions_reattached_total",
+    "Daily partitions found detached (inside the retention horizon) and attached again.",
+)
 DEFAULT_ROWS_MOVED = Counter(
     "event_data_default_rows_moved_total",
     "Rows moved out of events_default into the daily partition made for their day.",
