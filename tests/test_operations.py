@@ -14,6 +14,7 @@ from event_data.api.ratelimit import RateLimiter
 from event_data.errors import TooManyRequests
 from tests.conftest import (
     API_KEY,
+    REGION,
     AppFactory,
     Aws,
     post_batch,
@@ -109,6 +110,28 @@ async def test_dlq_depth_is_reported(app_factory: AppFactory, aws: Aws, configur
     while _value(await _metrics(client), "event_data_dlq_messages") != 3:
         assert asyncio.get_running_loop().time() < deadline, "DLQ depth not reported"
         await asyncio.sleep(0.1)
+
+
+async def test_a_dlq_that_cannot_be_read_is_logged_and_counted(aws: Aws) -> None:
+    import aioboto3
+    from structlog.testing import capture_logs
+
+    from event_data.maintenance.queues import DeadLetterQueue
+
+    missing = aws.dlq_url.rsplit("/", 1)[0] + "/no-such-dlq"
+    before = _value(_parse(generate_latest().decode()), "event_data_dlq_unreadable_total")
+    session = aioboto3.Session(region_name=REGION)
+    async with session.client("sqs", endpoint_url=aws.endpoint) as sqs:
+        with capture_logs() as logs:
+            assert await DeadLetterQueue(sqs, aws.queue_url, missing).depth() is None
+            assert await DeadLetterQueue(sqs, aws.queue_url, aws.dlq_url).depth() == 0
+    after = _value(_parse(generate_latest().decode()), "event_data_dlq_unreadable_total")
+    assert after - before == 1
+    [entry] = [e for e in logs if e["event"] == "maintenance.dlq_unreadable"]
+    assert entry["log_level"] == "warning"
+    assert entry["queue_url"] == missing
+    assert entry["error"] == "QueueDoesNotExist"
+    assert "NonExistentQueue" in entry["error_code"]
 
 
 async def test_queue_lag_is_the_age_of_the_oldest_message_received() -> None:

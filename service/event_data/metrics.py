@@ -55,6 +55,11 @@ DLQ_DEPTH = Gauge(
     "Messages in the dead-letter queue (visible and in flight), as of the last maintenance round.",
 )
 
+DLQ_UNREADABLE = Counter(
+    "event_data_dlq_unreadable_total",
+    "Maintenance rounds that could not read the dead-letter queue's depth (the gauge is stale).",
+)
+
 # --- storing and maintenance -------------------------------------------------------------------
 DEFAULT_PARTITION_ROWS = Gauge(
     "event_data_default_partition_rows",
