@@ -146,6 +146,27 @@ async def test_queue_lag_is_the_age_of_the_oldest_message_received() -> None:
     assert _oldest_age_seconds([], 1010.0) == 0.0
 
 
+def test_queue_lag_is_the_largest_received_in_the_window_and_outlives_empty_receives() -> None:
+    from event_data.metrics import RecentMax
+
+    now = [0.0]
+    lag = RecentMax(60, clock=lambda: now[0])
+    assert lag.value() == 0.0
+    lag.record(30.0)  # an old message; then receives that found the queue empty record nothing
+    now[0] = 10.0
+    assert lag.value() == 30.0
+    now[0] = 20.0
+    lag.record(5.0)
+    lag.record(2.0)
+    assert lag.value() == 30.0
+    now[0] = 60.0
+    assert lag.value() == 5.0  # the 30 s one left the window
+    lag.record(7.0)
+    assert lag.value() == 7.0
+    now[0] = 121.0
+    assert lag.value() == 0.0  # nothing received for a minute
+
+
 # --- request ids ----------------------------------------------------------------------------
 
 
