@@ -42,19 +42,13 @@ class RecentMax:
 
 
 # --- receiving ---------------------------------------------------------------------------------
-WEBHOOK_RECEIVED = Counter(
-    "event_data_webhook_batches_received_total",
-    "Webhook requests received, whatever their outcome.",
-)
+# One counter, one outcome a request: their sum is the webhook requests received.
 WEBHOOK_BATCHES = Counter(
     "event_data_webhook_batches_total",
-    "Webhook batches by outcome (archived, ping, rejected, unavailable, unauthorized).",
+    "Webhook requests by outcome: archived, ping; refused: unauthorized, too_large, not_json, "
+    "not_array, unavailable (the archive could not be written), rejected (any other 4xx); "
+    "error (an unexpected failure).",
     ["outcome"],
-)
-WEBHOOK_REJECTED = Counter(
-    "event_data_webhook_batches_rejected_total",
-    "Webhook batches refused, by reason (auth, too_large, not_json, s3_unavailable).",
-    ["reason"],
 )
 WEBHOOK_ACK_SECONDS = Histogram(
     "event_data_webhook_ack_seconds",
