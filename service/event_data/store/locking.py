@@ -55,7 +55,8 @@ async def maintenance_lock(engine: AsyncEngine) -> AsyncIterator[bool]:
     one. The transaction only takes the advisory lock: it holds no table lock and, under READ
     COMMITTED with no statement running, no snapshot, so nothing waits on it and vacuum is not
     held back. The round's own statements run on other connections, each in its own short
-    transaction.
+    transaction. (A server ``idle_in_transaction_session_timeout``, off by default on RDS, must
+    be longer than a round, or it would end the lock mid-round.)
     """
     async with engine.begin() as conn:
         result = await conn.execute(
