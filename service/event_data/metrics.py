@@ -75,8 +75,8 @@ LOAD_SECONDS = Histogram(
 QUEUE_LAG = RecentMax(QUEUE_LAG_WINDOW_SECONDS)
 QUEUE_LAG_SECONDS = Gauge(
     "event_data_loader_queue_lag_seconds",
-    "Largest age (now - SQS SentTimestamp, when received) of a message this task received in "
-    "the last 60 s; 0 when it received none in that time.",
+    "Largest age (receive time - SQS SentTimestamp) of a message this task received in the "
+    f"last {QUEUE_LAG_WINDOW_SECONDS:g} s; 0 when it received none in that time.",
 )
 QUEUE_LAG_SECONDS.set_function(QUEUE_LAG.value)
 DLQ_DEPTH = Gauge(
