@@ -4,12 +4,12 @@ Every round, in every task, refreshes the gauges (partitions, default-partition 
 depth) so that whichever task Prometheus scrapes reports them. The actions run in one task at a
 time, the one that gets the maintenance advisory lock; the others skip them that round:
 
-0. tables named like a daily partition but not attached (a detach whose drop never ran, or a
+1. tables named like a daily partition but not attached (a detach whose drop never ran, or a
    detach by hand) dropped if their day is past the retention horizon, attached again if not;
-1. partitions made for today and the next ``days_ahead`` days;
-2. partitions whose whole day lies before the retention horizon detached and dropped, and rows
+2. partitions made for today and the next ``days_ahead`` days;
+3. partitions whose whole day lies before the retention horizon detached and dropped, and rows
    of ``events_default`` older than the horizon deleted (it is not a daily partition);
-3. rows waiting in ``events_default`` whose day is now inside the window partitions are made
+4. rows waiting in ``events_default`` whose day is now inside the window partitions are made
    for get their partition, which takes them over.
 
 ``run_once`` takes ``now``, so that tests run a round for any day against a real database.
