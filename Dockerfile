@@ -30,6 +30,9 @@ RUN groupadd --system --gid 10001 app \
         --shell /usr/sbin/nologin app
 # Owned by root and not writable by the service: nothing is written outside /tmp.
 COPY --from=build --chown=root:root /app/.venv /app/.venv
+# CA bundles an operator puts in certs/ (the RDS bundle, global-bundle.pem: see certs/README.md)
+# land in /app/certs/; Terraform's database_ssl_root_cert_path points PGSSLROOTCERT at one.
+COPY --chown=root:root certs/ /app/certs/
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -3,7 +3,9 @@
 # /metrics answer only to query_allowed_cidrs; anything else gets a 404.
 
 locals {
-  webhook_paths = ["/webhooks/sparkpost", "/oauth/token"]
+  # The service ignores a trailing slash (as SparkPost's API does), so the load balancer must
+  # forward both spellings: a webhook target ending in / would get the listener's 404 otherwise.
+  webhook_paths = ["/webhooks/sparkpost", "/webhooks/sparkpost/", "/oauth/token", "/oauth/token/"]
   query_paths   = ["/api/*", "/openapi.json", "/metrics"]
 
   # An ALB rule holds at most five condition values: one path and four source CIDRs per rule.
@@ -112,13 +114,18 @@ resource "aws_lb_target_group" "this" {
   # ECS sends SIGTERM only once the target is drained; webhooks finish well inside 15 s.
   deregistration_delay = 15
 
+  # /readyz also fails while the database is unreachable. A target is marked unhealthy (and
+  # ECS replaces its task) only after 10 failed checks 20 s apart, 200 s: longer than an RDS
+  # Multi-AZ failover or reboot (60-120 s), so a database blip does not replace every task,
+  # whose replacements would then fail their start-up migration against the same outage.
+  # Two passing checks (40 s) make a new task healthy. See the README's "Health check".
   health_check {
     path                = "/readyz"
     matcher             = "200"
-    interval            = 15
+    interval            = 20
     timeout             = 5
     healthy_threshold   = 2
-    unhealthy_threshold = 3
+    unhealthy_threshold = 10
   }
 
   lifecycle {

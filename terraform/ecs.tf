@@ -2,21 +2,29 @@
 # query API share one process and one port.
 
 locals {
+  db_ssl_verified = var.database_ssl_root_cert_path != ""
+
   environment = {
-    EVENT_DATA_ENV                      = "production"
-    AWS_REGION                          = local.region
-    EVENT_DATA_BUCKET                   = aws_s3_bucket.archive.id
-    EVENT_DATA_QUEUE_URL                = aws_sqs_queue.batches.url
-    EVENT_DATA_ARCHIVE_PREFIX           = var.archive_prefix
-    EVENT_DATA_HOST                     = "0.0.0.0"
-    EVENT_DATA_PORT                     = tostring(local.container_port)
-    EVENT_DATA_WEBHOOK_USER             = var.webhook_user
-    EVENT_DATA_OAUTH_CLIENT_ID          = var.oauth_client_id
-    EVENT_DATA_RETENTION_DAYS           = tostring(var.retention_days)
-    EVENT_DATA_LOADER_CONCURRENCY       = tostring(var.loader_concurrency)
-    EVENT_DATA_DB_POOL_SIZE             = tostring(var.db_pool_size)
-    EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS = tostring(var.shutdown_timeout_seconds)
-    EVENT_DATA_LOG_LEVEL                = var.log_level
+    EVENT_DATA_ENV                          = "production"
+    AWS_REGION                              = local.region
+    EVENT_DATA_BUCKET                       = aws_s3_bucket.archive.id
+    EVENT_DATA_QUEUE_URL                    = aws_sqs_queue.batches.url
+    EVENT_DATA_ARCHIVE_PREFIX               = var.archive_prefix
+    EVENT_DATA_HOST                         = "0.0.0.0"
+    EVENT_DATA_PORT                         = tostring(local.container_port)
+    EVENT_DATA_WEBHOOK_USER                 = var.webhook_user
+    EVENT_DATA_OAUTH_CLIENT_ID              = var.oauth_client_id
+    EVENT_DATA_RETENTION_DAYS               = tostring(var.retention_days)
+    EVENT_DATA_LOADER_CONCURRENCY           = tostring(var.loader_concurrency)
+    EVENT_DATA_DB_POOL_SIZE                 = tostring(var.db_pool_size)
+    EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS     = tostring(var.shutdown_timeout_seconds)
+    EVENT_DATA_LOG_LEVEL                    = var.log_level
+    EVENT_DATA_RATE_LIMIT_PER_MINUTE        = tostring(var.rate_limit_per_minute)
+    EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS = tostring(var.maintenance_interval_seconds)
+    # Null keeps the service's default; null values are left out of the task definition.
+    EVENT_DATA_MAX_BODY_BYTES = var.max_body_bytes == null ? null : tostring(var.max_body_bytes)
+    # Named rather than found from the RedrivePolicy: the task role then needs no GetQueueUrl.
+    EVENT_DATA_DLQ_URL = aws_sqs_queue.dlq.url
     # The load balancer's nodes live in the VPC; only they reach the tasks (security group).
     FORWARDED_ALLOW_IPS = local.vpc_cidr
     # The service assembles DATABASE_URL from these and DATABASE_USER below, and reads the
@@ -25,8 +33,10 @@ locals {
     DATABASE_PORT                = tostring(local.db_port)
     DATABASE_NAME                = local.db_name
     DATABASE_PASSWORD_SECRET_ARN = aws_db_instance.this.master_user_secret[0].secret_arn
-    # rds.force_ssl refuses plain connections; asyncpg reads libpq's variable.
-    PGSSLMODE = "require"
+    # rds.force_ssl refuses plain connections; asyncpg reads libpq's variables. With the RDS CA
+    # bundle baked into the image (database_ssl_root_cert_path), the server is verified too.
+    PGSSLMODE     = local.db_ssl_verified ? "verify-full" : "require"
+    PGSSLROOTCERT = local.db_ssl_verified ? var.database_ssl_root_cert_path : null
   }
 
   secrets = {
@@ -81,7 +91,7 @@ resource "aws_ecs_task_definition" "this" {
       user                   = "10001:10001"
       stopTimeout            = var.stop_timeout_seconds
       portMappings           = [{ containerPort = local.container_port, protocol = "tcp" }]
-      environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
+      environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] } if local.environment[k] != null]
       secrets                = [for k in sort(keys(local.secrets)) : { name = k, valueFrom = local.secrets[k] }]
       mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
       linuxParameters        = { capabilities = { drop = ["ALL"] } }
@@ -130,6 +140,19 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
   referenced_security_group_id = aws_security_group.alb.id
 }
 
+# Prometheus scrapes each task by IP (GET /metrics on the container port): the load balancer
+# would hand every scrape to a different task. Nobody by default.
+resource "aws_vpc_security_group_ingress_rule" "tasks_metrics" {
+  for_each = toset(var.metrics_allowed_cidrs)
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "Service port from a metrics scraper (metrics_allowed_cidrs)"
+  ip_protocol       = "tcp"
+  from_port         = local.container_port
+  to_port           = local.container_port
+  cidr_ipv4         = each.value
+}
+
 resource "aws_vpc_security_group_egress_rule" "tasks_https" {
   security_group_id = aws_security_group.tasks.id
   description       = "HTTPS to AWS APIs (endpoints, S3 gateway prefix list)"
@@ -157,10 +180,12 @@ resource "aws_ecs_service" "this" {
   platform_version                   = "LATEST"
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
-  health_check_grace_period_seconds  = 60
-  enable_execute_command             = false
-  propagate_tags                     = "SERVICE"
-  wait_for_steady_state              = false
+  # Load balancer health checks are ignored this long after a task starts: room for the image
+  # pull, the migrations and the first healthy checks (see alb.tf's health check).
+  health_check_grace_period_seconds = 180
+  enable_execute_command            = false
+  propagate_tags                    = "SERVICE"
+  wait_for_steady_state             = false
 
   deployment_circuit_breaker {
     enable   = true

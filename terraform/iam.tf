@@ -1,10 +1,14 @@
 # Two roles per task, as ECS separates them: the execution role (pull the image, fetch the
 # injected secrets, write logs) and the task role (what the service itself calls), both scoped
-# to this stack's resources. The service's own calls, from service/event_data/:
+# to this stack's resources. The calls `event-data serve` makes, from service/event_data/:
 #   S3   PutObject (webhook archive), GetObject (loader), HeadBucket (readyz: s3:ListBucket)
-#   SQS  ReceiveMessage, DeleteMessage, ChangeMessageVisibility (loader heartbeat and release),
-#        GetQueueAttributes (readyz, the loader reading the visibility timeout)
+#   SQS  batch queue: ReceiveMessage, DeleteMessage, ChangeMessageVisibility (loader heartbeat
+#        and release), GetQueueAttributes (readyz, the loader reading the visibility timeout)
+#        DLQ: GetQueueAttributes (the maintenance round's DLQ depth gauge). The task is given
+#        EVENT_DATA_DLQ_URL, so the GetQueueUrl the service falls back on is never called.
 #   Secrets Manager  GetSecretValue on RDS's master secret (the password, as connections open)
+# Other `event-data` commands (such as listing or redriving the DLQ) are run by an operator with
+# their own credentials, not by the task: the task role cannot receive from or send to the DLQ.
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -116,6 +120,13 @@ data "aws_iam_policy_document" "task" {
       "sqs:GetQueueAttributes",
     ]
     resources = [aws_sqs_queue.batches.arn]
+  }
+
+  # The DLQ depth gauge (event_data_dlq_messages): attributes only, never its messages.
+  statement {
+    sid       = "ReadDlqDepth"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.dlq.arn]
   }
 
   # RDS rotates the master password; the service reads it when it opens a connection.

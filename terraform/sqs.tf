@@ -87,3 +87,30 @@ data "aws_iam_policy_document" "batches_queue" {
     }
   }
 }
+
+# The DLQ holds the same notifications: TLS only, as for the main queue. Only the queue's
+# redrive and the account's IAM principals (the operator's dlq commands) use it.
+resource "aws_sqs_queue_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  policy    = data.aws_iam_policy_document.dlq_queue.json
+}
+
+data "aws_iam_policy_document" "dlq_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.dlq.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}

@@ -176,6 +176,18 @@ variable "query_allowed_cidrs" {
   }
 }
 
+variable "metrics_allowed_cidrs" {
+  description = "Networks (in the VPC or routed to it) whose Prometheus scraper may reach every task's /metrics directly on the container port, by task IP. Through the load balancer each scrape lands on a different task. Empty admits nobody."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = length(var.metrics_allowed_cidrs) <= 20 && alltrue([for c in var.metrics_allowed_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "metrics_allowed_cidrs must be at most 20 IPv4 CIDR blocks, not 0.0.0.0/0."
+  }
+}
+
 variable "alb_deletion_protection" {
   description = "Protect the load balancer from deletion."
   type        = bool
@@ -336,6 +348,41 @@ variable "log_level" {
   validation {
     condition     = contains(["debug", "info", "warning", "error"], var.log_level)
     error_message = "log_level must be debug, info, warning or error."
+  }
+}
+
+variable "rate_limit_per_minute" {
+  description = "EVENT_DATA_RATE_LIMIT_PER_MINUTE: query API requests a minute per API key, per task (429 beyond); 0 is off."
+  type        = number
+  nullable    = false
+  default     = 0
+
+  validation {
+    condition     = var.rate_limit_per_minute >= 0 && var.rate_limit_per_minute <= 1000000 && floor(var.rate_limit_per_minute) == var.rate_limit_per_minute
+    error_message = "rate_limit_per_minute must be a whole number from 0 (off) to 1000000."
+  }
+}
+
+variable "maintenance_interval_seconds" {
+  description = "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS: seconds between maintenance rounds (partitions ahead, retention, gauges); 0 turns maintenance off."
+  type        = number
+  nullable    = false
+  default     = 300
+
+  validation {
+    condition     = var.maintenance_interval_seconds == 0 || (var.maintenance_interval_seconds >= 10 && var.maintenance_interval_seconds <= 86400)
+    error_message = "maintenance_interval_seconds must be 0 (off) or between 10 and 86400."
+  }
+}
+
+variable "max_body_bytes" {
+  description = "EVENT_DATA_MAX_BODY_BYTES: webhook body cap in bytes (413 beyond). Null keeps the service's default (25 MiB)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_body_bytes == null || (var.max_body_bytes >= 1024 && var.max_body_bytes <= 1073741824 && floor(var.max_body_bytes) == var.max_body_bytes)
+    error_message = "max_body_bytes must be a whole number of bytes from 1024 to 1073741824 (1 GiB), or null."
   }
 }
 
@@ -506,6 +553,18 @@ variable "db_log_min_duration_ms" {
   validation {
     condition     = var.db_log_min_duration_ms >= -1
     error_message = "db_log_min_duration_ms must be -1 or more."
+  }
+}
+
+variable "database_ssl_root_cert_path" {
+  description = "Path inside the image of the RDS CA bundle (global-bundle.pem, baked in from certs/ at build time, e.g. /app/certs/global-bundle.pem). Set: PGSSLMODE=verify-full with PGSSLROOTCERT, so the tasks check the server's certificate and name. Empty: PGSSLMODE=require (encrypted, not verified)."
+  type        = string
+  nullable    = false
+  default     = ""
+
+  validation {
+    condition     = var.database_ssl_root_cert_path == "" || can(regex("^/[A-Za-z0-9._/-]+$", var.database_ssl_root_cert_path))
+    error_message = "database_ssl_root_cert_path must be empty or an absolute path (letters, digits, . _ - /)."
   }
 }
 

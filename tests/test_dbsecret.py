@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import boto3
 import pytest
 
 from event_data.dbsecret import SecretPassword
-from event_data.store.database import create_engine, ping
+from event_data.store.database import connect_with_secret, create_engine, ping
 from tests.conftest import REGION, make_settings
 
 
@@ -92,3 +94,53 @@ async def test_a_secret_that_cannot_be_read_fails_the_connection(
             await ping(engine)
     finally:
         await engine.dispose()
+
+
+class _PasswordCheckingServer:
+    """The real PostgreSQL, behind a login that checks the password.
+
+    This machine's PostgreSQL trusts every local login (pg_hba: ``trust`` on 127.0.0.1), so it
+    never refuses a password, whatever a role's is. The check RDS does is made here, with the
+    error asyncpg raises for it; the connection itself is a real one."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.refused = 0
+
+    async def connect(self, *args: Any, password: Any, **kwargs: Any) -> asyncpg.Connection:
+        given = await password()
+        if given != self.password:
+            self.refused += 1
+            raise asyncpg.InvalidPasswordError('password authentication failed for user "x"')
+        return await asyncpg.connect(*args, **kwargs)
+
+
+async def test_a_login_refused_after_a_rotation_reads_the_secret_again(
+    database_url: str, moto_endpoint: str, secret_arn: str
+) -> None:
+    server = _PasswordCheckingServer("first")
+    secret = SecretPassword(secret_arn, region=REGION, endpoint_url=moto_endpoint)
+    connect = connect_with_secret(secret, server.connect)
+    conn = await connect(database_url)
+    await conn.close()
+
+    # RDS rotates: the server and the secret change together; the cache still says "first".
+    _rotate(moto_endpoint, secret_arn, "second")
+    server.password = "second"
+    conn = await connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+    assert server.refused == 1
+    assert await secret() == "second"  # cached from now on
+
+
+async def test_a_password_still_refused_after_reading_the_secret_again_fails(
+    database_url: str, moto_endpoint: str, secret_arn: str
+) -> None:
+    server = _PasswordCheckingServer("not-in-the-secret")
+    secret = SecretPassword(secret_arn, region=REGION, endpoint_url=moto_endpoint)
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        await connect_with_secret(secret, server.connect)(database_url)
+    assert server.refused == 2  # tried once more, not in a loop

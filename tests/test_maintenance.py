@@ -20,8 +20,9 @@ from event_data.events.normalise import normalise_batch
 from event_data.maintenance.task import MAINTENANCE_DAYS_AHEAD, Maintenance
 from event_data.store.database import create_engine
 from event_data.store.loading import BatchRecord, load_batch, next_batch_no
+from event_data.store.locking import MAINTENANCE_LOCK_KEY
 from event_data.store.partitions import Partitions, partition_name
-from event_data.store.retention import MAINTENANCE_LOCK_KEY, expired_day, retention_horizon
+from event_data.store.retention import expired_day, retention_horizon
 from tests.conftest import AppFactory, make_settings, post_batch, query, wait_for_count
 
 NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
@@ -190,6 +191,100 @@ async def test_two_concurrent_runners_never_both_act(database_url: str) -> None:
     finally:
         await first_engine.dispose()
         await second_engine.dispose()
+
+
+async def test_a_detached_partition_is_dropped_past_the_horizon_and_attached_again_inside(
+    engine: AsyncEngine, db: asyncpg.Connection
+) -> None:
+    # The state a detach without its drop left: tables of the partitions' names, not attached.
+    old, recent = date(2026, 5, 1), date(2026, 6, 10)
+    moments = [datetime(d.year, d.month, d.day, 12, tzinfo=UTC) for d in (old, recent)]
+    await _load(engine, "orphans", [*moments, moments[1] + timedelta(hours=1)])
+    for day in (old, recent):
+        await db.execute(f"ALTER TABLE events DETACH PARTITION {partition_name(day)}")
+    assert await db.fetchval("SELECT count(*) FROM events") == 0
+
+    report = await _maintenance(engine, retention_days=30).run_once(NOW)
+
+    assert report.dropped == [old]
+    assert report.reattached == [recent]
+    assert await db.fetchval("SELECT to_regclass($1)", partition_name(old)) is None
+    assert (await _partitions(db))[partition_name(recent)] == 2
+    # attached as it was: without the bound checked on the way, and taking its day's events
+    constraints = await db.fetchval(
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'",
+        partition_name(recent),
+    )
+    assert constraints == 0
+    await _load(engine, "later", [moments[1] + timedelta(hours=2)])
+    assert (await _partitions(db))[partition_name(recent)] == 3
+    assert (await _partitions(db))["events_default"] == 0
+    again = await _maintenance(engine, retention_days=30).run_once(NOW)
+    assert again.reattached == again.dropped == []
+
+
+async def test_a_drop_that_fails_leaves_the_partition_attached(
+    engine: AsyncEngine, db: asyncpg.Connection
+) -> None:
+    day = date(2026, 5, 1)
+    await _load(engine, "pinned", [datetime(2026, 5, 1, 12, tzinfo=UTC)])
+    # A view on the partition makes its DROP fail after the DETACH succeeded.
+    await db.execute(f"CREATE VIEW pin AS SELECT * FROM {partition_name(day)}")
+
+    report = await _maintenance(engine, retention_days=30).run_once(NOW)
+
+    assert report.dropped == []
+    assert (await _partitions(db))[partition_name(day)] == 1  # never left detached
+    await db.execute("DROP VIEW pin")
+    assert (await _maintenance(engine, retention_days=30).run_once(NOW)).dropped == [day]
+
+
+async def _lock_is_free(database_url: str) -> bool:
+    probe = await asyncpg.connect(database_url)
+    try:
+        free = bool(await probe.fetchval("SELECT pg_try_advisory_lock($1)", MAINTENANCE_LOCK_KEY))
+        if free:
+            await probe.execute("SELECT pg_advisory_unlock($1)", MAINTENANCE_LOCK_KEY)
+        return free
+    finally:
+        await probe.close()
+
+
+class _FailingPartitions(Partitions):
+    async def ensure(self, days: Any, today: date | None = None) -> list[date]:
+        raise RuntimeError("boom")
+
+
+async def test_the_maintenance_lock_is_free_after_a_round_that_failed(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    assert (await _maintenance(engine, retention_days=30).run_once(NOW)).ran
+    assert await _lock_is_free(database_url)
+    with pytest.raises(RuntimeError):
+        await Maintenance(engine, _FailingPartitions(engine), 30).run_once(NOW)
+    assert await _lock_is_free(database_url)
+
+
+@pytest.mark.parametrize("steps", range(6))
+async def test_the_maintenance_lock_is_free_after_a_round_cancelled_twice(
+    engine: AsyncEngine, database_url: str, steps: int
+) -> None:
+    """Cancelled inside the round, and again ``steps`` turns of the event loop later, while it
+    unwinds (a second SIGTERM, a timeout): a session lock's unlock interrupted there left the
+    lock held by a connection back in the pool, and every task skipped maintenance."""
+    pausing = _PausingPartitions(engine)
+    task = asyncio.create_task(Maintenance(engine, pausing, 30).run_once(NOW))
+    await asyncio.wait_for(pausing.inside.wait(), 10)
+    assert not await _lock_is_free(database_url)
+    task.cancel()
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _lock_is_free(database_url)
+    # and the next round, on the same pool, runs
+    assert (await _maintenance(engine, retention_days=30).run_once(NOW)).ran
 
 
 def test_loader_and_maintenance_share_one_horizon() -> None:

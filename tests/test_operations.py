@@ -7,12 +7,14 @@ import json
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from event_data.api.ratelimit import RateLimiter
 from event_data.errors import TooManyRequests
 from tests.conftest import (
     API_KEY,
+    REGION,
     AppFactory,
     Aws,
     post_batch,
@@ -21,14 +23,18 @@ from tests.conftest import (
     wait_for_count,
 )
 
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
-async def _metrics(
-    client: httpx.AsyncClient,
-) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+
+async def _metrics(client: httpx.AsyncClient) -> Samples:
     response = await client.get("/metrics")
     assert response.status_code == 200
+    return _parse(response.text)
+
+
+def _parse(text: str) -> Samples:
     samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-    for family in text_string_to_metric_families(response.text):
+    for family in text_string_to_metric_families(text):
         for sample in family.samples:
             samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return samples
@@ -43,8 +49,9 @@ def _value(
 async def test_metrics_move_with_a_batch_posted_and_loaded(
     app_factory: AppFactory, aws: Aws
 ) -> None:
+    # The registry is the process's: read before the app starts, so its first round counts.
+    before = _parse(generate_latest().decode())
     client = await app_factory(EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS="3600")
-    before = await _metrics(client)
 
     assert (await post_batch(client, sample_batch_bytes(), "metrics-1")).status_code == 200
     await wait_for_count(client, 19)
@@ -52,6 +59,7 @@ async def test_metrics_move_with_a_batch_posted_and_loaded(
     bad_auth = await client.post("/webhooks/sparkpost", content=b"[]", auth=("sparkpost", "no"))
     assert bad_auth.status_code == 401
     assert (await post_batch(client, b"{not json")).status_code == 400
+    assert (await post_batch(client, b'{"msys": {}}')).status_code == 400
     deadline = asyncio.get_running_loop().time() + 20
     while True:
         after = await _metrics(client)
@@ -68,10 +76,17 @@ async def test_metrics_move_with_a_batch_posted_and_loaded(
     def delta(name: str, **labels: str) -> float:
         return _value(after, name, **labels) - _value(before, name, **labels)
 
-    assert delta("event_data_webhook_batches_received_total") == 4
-    assert delta("event_data_webhook_batches_total", outcome="archived") == 2
-    assert delta("event_data_webhook_batches_rejected_total", reason="auth") == 1
-    assert delta("event_data_webhook_batches_rejected_total", reason="not_json") == 1
+    outcomes = {"archived": 2, "unauthorized": 1, "not_json": 1, "not_array": 1}
+    for outcome, count in outcomes.items():
+        assert delta("event_data_webhook_batches_total", outcome=outcome) == count, outcome
+    received = sum(
+        value - before.get(key, 0.0)
+        for key, value in after.items()
+        if key[0] == "event_data_webhook_batches_total"
+    )
+    assert received == 5  # one outcome a request
+    assert ("event_data_webhook_batches_received_total", ()) not in after
+    assert not [key for key in after if key[0] == "event_data_webhook_batches_rejected_total"]
     assert delta("event_data_webhook_ack_seconds_count") == 2
     assert delta("event_data_loader_batches_total", outcome="loaded") == 1
     assert delta("event_data_loader_batches_total", outcome="duplicate") == 1
@@ -105,6 +120,28 @@ async def test_dlq_depth_is_reported(app_factory: AppFactory, aws: Aws, configur
         await asyncio.sleep(0.1)
 
 
+async def test_a_dlq_that_cannot_be_read_is_logged_and_counted(aws: Aws) -> None:
+    import aioboto3
+    from structlog.testing import capture_logs
+
+    from event_data.maintenance.queues import DeadLetterQueue
+
+    missing = aws.dlq_url.rsplit("/", 1)[0] + "/no-such-dlq"
+    before = _value(_parse(generate_latest().decode()), "event_data_dlq_unreadable_total")
+    session = aioboto3.Session(region_name=REGION)
+    async with session.client("sqs", endpoint_url=aws.endpoint) as sqs:
+        with capture_logs() as logs:
+            assert await DeadLetterQueue(sqs, aws.queue_url, missing).depth() is None
+            assert await DeadLetterQueue(sqs, aws.queue_url, aws.dlq_url).depth() == 0
+    after = _value(_parse(generate_latest().decode()), "event_data_dlq_unreadable_total")
+    assert after - before == 1
+    [entry] = [e for e in logs if e["event"] == "maintenance.dlq_unreadable"]
+    assert entry["log_level"] == "warning"
+    assert entry["queue_url"] == missing
+    assert entry["error"] == "QueueDoesNotExist"
+    assert "NonExistentQueue" in entry["error_code"]
+
+
 async def test_queue_lag_is_the_age_of_the_oldest_message_received() -> None:
     from event_data.loader.consumer import _oldest_age_seconds
 
@@ -115,6 +152,27 @@ async def test_queue_lag_is_the_age_of_the_oldest_message_received() -> None:
     ]
     assert _oldest_age_seconds(messages, 1010.0) == 10.0
     assert _oldest_age_seconds([], 1010.0) == 0.0
+
+
+def test_queue_lag_is_the_largest_received_in_the_window_and_outlives_empty_receives() -> None:
+    from event_data.metrics import RecentMax
+
+    now = [0.0]
+    lag = RecentMax(60, clock=lambda: now[0])
+    assert lag.value() == 0.0
+    lag.record(30.0)  # an old message; then receives that found the queue empty record nothing
+    now[0] = 10.0
+    assert lag.value() == 30.0
+    now[0] = 20.0
+    lag.record(5.0)
+    lag.record(2.0)
+    assert lag.value() == 30.0
+    now[0] = 60.0
+    assert lag.value() == 5.0  # the 30 s one left the window
+    lag.record(7.0)
+    assert lag.value() == 7.0
+    now[0] = 121.0
+    assert lag.value() == 0.0  # nothing received for a minute
 
 
 # --- request ids ----------------------------------------------------------------------------

@@ -108,3 +108,21 @@ async def test_tasks_racing_to_make_the_same_day_make_it_once(engine: AsyncEngin
     results = await asyncio.gather(*(Partitions(engine).ensure(days) for _ in range(4)))
     made = sorted(day for result in results for day in result)
     assert made == sorted(days)
+
+
+async def test_a_detached_table_of_the_days_name_is_attached_not_taken_for_made(
+    engine: AsyncEngine, db: asyncpg.Connection
+) -> None:
+    day = date(2026, 3, 1)
+    await Partitions(engine).ensure({day})
+    await _load(engine, "before", [1772323200 + 60])  # 2026-03-01T00:01Z
+    await db.execute(f"ALTER TABLE events DETACH PARTITION {partition_name(day)}")
+
+    partitions = Partitions(engine)
+    await partitions.existing()
+    assert await partitions.detached() == {day}
+    assert await partitions.ensure({day}) == [day]
+    assert await partitions.detached() == set()
+    await _load(engine, "after", [1772323200 + 120])
+    assert (await _partition_rows(db))[partition_name(day)] == 2
+    assert (await _partition_rows(db))["events_default"] == 0

@@ -301,10 +301,13 @@ async def test_filters_agree_with_the_reference(loaded: Loaded) -> None:
         length = draw(st.integers(1, hours + 1))
         return params, start, length
 
+    # Derandomised: the same 60 questions every run, so the non-vacuity check below cannot
+    # flake in CI; a new question set comes with a change to the data or the strategy.
     @settings(
         max_examples=60,
         deadline=None,
         database=None,
+        derandomize=True,
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(questions())

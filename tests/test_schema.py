@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from event_data.events.codec import StoredEvent
 from event_data.store.database import create_engine
-from event_data.store.migrate import load_migrations, migrate
+from event_data.store.migrate import load_migrations, migrate, migrations_dir
 from event_data.store.schema import metadata
 from tests.conftest import make_settings
 
@@ -96,3 +98,31 @@ async def test_an_edited_migration_is_refused(database_url: str) -> None:
             await migrate(engine)
     finally:
         await engine.dispose()
+
+
+async def test_migrations_run_without_the_pools_statement_timeout(
+    database_url: str, tmp_path: Path
+) -> None:
+    for path in migrations_dir().glob("*.sql"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "0900_probe.sql").write_text(
+        "SET lock_timeout = '7s';\n"
+        "CREATE TABLE probe AS SELECT current_setting('statement_timeout') AS statement_timeout,"
+        " current_setting('lock_timeout') AS lock_timeout;\n"
+    )
+    engine = create_engine(make_settings(database_url=database_url))
+    try:
+        assert await migrate(engine, tmp_path) == ["0900_probe"]
+        async with engine.connect() as conn:
+            after = (await conn.exec_driver_sql("SHOW statement_timeout")).scalar()
+    finally:
+        await engine.dispose()
+    conn = await asyncpg.connect(database_url)
+    try:
+        probe = await conn.fetchrow("SELECT * FROM probe")
+    finally:
+        await conn.close()
+    assert probe is not None
+    assert probe["statement_timeout"] == "0"  # the pool's 60 s would stop a long index build
+    assert probe["lock_timeout"] == "7s"  # the file's own
+    assert after == "1min"  # and the pooled connection gets its limit back

@@ -3,7 +3,9 @@
 RDS rotates that secret on its own schedule (every seven days by default). A password read once
 at start would have every connection the pool opens after a rotation refused, and the pool
 recycles connections every 30 minutes; reading the secret when a connection opens, with a short
-cache, follows the rotation without a restart.
+cache, follows the rotation without a restart. A login refused with the cached password (a
+rotation within the cache time) expires the cache, and the connection is tried once more
+(``store.database.connect_with_secret``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class SecretPassword:
                     log.warning("database.secret_unreadable", error=type(exc).__name__)
                 self._expires = time.monotonic() + self._cache_seconds
             return self._value
+
+    def expire(self) -> None:
+        """Read the secret again at the next call: the server refused the password given."""
+        self._expires = 0.0
 
     async def _fetch(self) -> str:
         session = aioboto3.Session(region_name=self._region)

@@ -11,28 +11,39 @@ from event_data import metrics
 from event_data.api.bodies import read_capped_body
 from event_data.api.responses import OrjsonResponse
 from event_data.errors import EventDataError
+from event_data.ingest.receiver import NotABatch, NotJson
 from event_data.logging import get_logger
 from event_data.services import Services
 
 log = get_logger(__name__)
 
 BATCH_ID_HEADER = "x-messagesystems-batch-id"
-# The reason label of a refused batch, by the status it was refused with.
-_REJECTION_REASONS = {401: "auth", 413: "too_large", 400: "not_json", 503: "s3_unavailable"}
+# The outcome label of a refused batch, by the status it was refused with (a 400 is told apart
+# by its error: see _refusal).
+_REFUSALS = {401: "unauthorized", 413: "too_large", 503: "unavailable"}
+
+
+def _refusal(exc: EventDataError) -> str:
+    if isinstance(exc, NotJson):
+        return "not_json"
+    if isinstance(exc, NotABatch):
+        return "not_array"
+    return _REFUSALS.get(exc.status_code, "rejected")
 
 
 async def receive_batch(request: Request) -> Response:
     started = time.perf_counter()
     services: Services = request.state.services
-    metrics.WEBHOOK_RECEIVED.inc()
     try:
         method = services.webhook_credentials.authenticate(request.headers)
         body = await read_capped_body(request, services.settings.max_body_bytes)
         receipt = await services.receiver.receive(body, request.headers.get(BATCH_ID_HEADER))
     except EventDataError as exc:
-        outcome = {401: "unauthorized", 503: "unavailable"}.get(exc.status_code, "rejected")
-        metrics.WEBHOOK_BATCHES.labels(outcome).inc()
-        metrics.WEBHOOK_REJECTED.labels(_REJECTION_REASONS.get(exc.status_code, "other")).inc()
+        metrics.WEBHOOK_BATCHES.labels(_refusal(exc)).inc()
+        raise
+    except Exception:
+        # Every request is counted once, so that the outcomes add up to the requests received.
+        metrics.WEBHOOK_BATCHES.labels("error").inc()
         raise
     elapsed = time.perf_counter() - started
     if receipt.is_ping:

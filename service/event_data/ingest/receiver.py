@@ -48,15 +48,25 @@ class _Prepared:
     digest: str
 
 
+class NotJson(BadRequest):
+    """The body does not parse as JSON."""
+
+    message = "invalid JSON"
+
+
+class NotABatch(BadRequest):
+    """The body is JSON, but not the array of events a batch is."""
+
+    message = "invalid batch"
+
+
 def _prepare(body: bytes) -> _Prepared:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"body is not valid JSON: {exc}", message="invalid JSON") from exc
+        raise NotJson(f"body is not valid JSON: {exc}") from exc
     if not isinstance(parsed, list):
-        raise BadRequest(
-            "a SparkPost webhook batch is a JSON array of events", message="invalid batch"
-        )
+        raise NotABatch("a SparkPost webhook batch is a JSON array of events")
     if parsed == PING_BATCH:
         return _Prepared(elements=1, is_ping=True, compressed=b"", digest="")
     return _Prepared(

@@ -128,7 +128,10 @@ class QueueConsumer:
             await asyncio.sleep(RECEIVE_ERROR_BACKOFF_SECONDS)
             return []
         messages = list(response.get("Messages", []))
-        metrics.QUEUE_LAG_SECONDS.set(_oldest_age_seconds(messages, time.time()))
+        if messages:
+            # An empty receive records nothing: the gauge is the window's maximum, which a
+            # quiet poll must not reset while older messages are still being loaded.
+            metrics.QUEUE_LAG.record(_oldest_age_seconds(messages, time.time()))
         return messages
 
     async def _wait_for_database(self) -> None:

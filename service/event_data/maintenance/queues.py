@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from event_data import metrics
+from event_data.logging import get_logger
+
 if TYPE_CHECKING:
     from types_aiobotocore_sqs import SQSClient
+
+log = get_logger(__name__)
 
 
 class DeadLetterQueue:
@@ -20,11 +25,18 @@ class DeadLetterQueue:
         self._dlq_url = dlq_url
 
     async def depth(self) -> int | None:
-        """Messages in the DLQ, visible or in flight; None when it cannot be found or read."""
+        """Messages in the DLQ, visible or in flight; None when it cannot be found or read.
+
+        Called once a round; a failure to read is logged (``maintenance.dlq_unreadable``, with
+        the queue asked and the error's code) and counted, since the DLQ gauge then stops
+        being exported and an alert on it can never fire."""
+        # The queue the failing call asked: the main one for its RedrivePolicy, then the DLQ.
+        asked = self._dlq_url or self._queue_url
         try:
             url = self._dlq_url or await self._from_redrive_policy()
             if url is None:
                 return None
+            asked = url
             response = await self._sqs.get_queue_attributes(
                 QueueUrl=url,
                 AttributeNames=[
@@ -32,13 +44,21 @@ class DeadLetterQueue:
                     "ApproximateNumberOfMessagesNotVisible",
                 ],
             )
-        except (BotoCoreError, ClientError):
+        except ClientError as exc:
+            self._unreadable(asked, type(exc).__name__, exc.response.get("Error", {}).get("Code"))
+            return None
+        except BotoCoreError as exc:
+            self._unreadable(asked, type(exc).__name__, None)
             return None
         self._dlq_url = url
         attributes = response.get("Attributes", {})
         return int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
             attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
         )
+
+    def _unreadable(self, queue_url: str, error: str, code: str | None) -> None:
+        metrics.DLQ_UNREADABLE.inc()
+        log.warning("maintenance.dlq_unreadable", queue_url=queue_url, error=error, error_code=code)
 
     async def _from_redrive_policy(self) -> str | None:
         response = await self._sqs.get_queue_attributes(

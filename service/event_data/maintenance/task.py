@@ -4,10 +4,12 @@ Every round, in every task, refreshes the gauges (partitions, default-partition 
 depth) so that whichever task Prometheus scrapes reports them. The actions run in one task at a
 time, the one that gets the maintenance advisory lock; the others skip them that round:
 
-1. partitions made for today and the next ``days_ahead`` days;
-2. partitions whose whole day lies before the retention horizon detached and dropped, and rows
+1. tables named like a daily partition but not attached (a detach whose drop never ran, or a
+   detach by hand) dropped if their day is past the retention horizon, attached again if not;
+2. partitions made for today and the next ``days_ahead`` days;
+3. partitions whose whole day lies before the retention horizon detached and dropped, and rows
    of ``events_default`` older than the horizon deleted (it is not a daily partition);
-3. rows waiting in ``events_default`` whose day is now inside the window partitions are made
+4. rows waiting in ``events_default`` whose day is now inside the window partitions are made
    for get their partition, which takes them over.
 
 ``run_once`` takes ``now``, so that tests run a round for any day against a real database.
@@ -26,13 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from event_data import metrics
 from event_data.logging import get_logger
 from event_data.maintenance.queues import DeadLetterQueue
-from event_data.store.partitions import PartitionError, Partitions, upcoming_days, wants_partition
-from event_data.store.retention import (
+from event_data.store.locking import maintenance_lock
+from event_data.store.partitions import (
+    PartitionError,
+    Partitions,
     default_partition_days,
+    upcoming_days,
+    wants_partition,
+)
+from event_data.store.retention import (
     delete_expired_default_rows,
     drop_partition,
     expired_day,
-    maintenance_lock,
     retention_horizon,
 )
 
@@ -50,6 +57,7 @@ class MaintenanceReport:
     ran: bool  # False: another task held the lock, and only the gauges were refreshed
     created: list[date] = field(default_factory=list)
     dropped: list[date] = field(default_factory=list)
+    reattached: list[date] = field(default_factory=list)
     default_moved: int = 0
     default_expired: int = 0
     default_rows: int = 0
@@ -89,22 +97,17 @@ class Maintenance:
 
     async def _act(self, now: datetime, report: MaintenanceReport) -> None:
         today = now.date()
+        horizon = retention_horizon(now, self._retention_days)
+        await self._sweep_detached(horizon, report)
         existing = await self._partitions.existing()
         report.created = await self._partitions.ensure(
             upcoming_days(today, self._days_ahead), today=today
         )
         metrics.PARTITIONS_CREATED.inc(len(report.created))
 
-        horizon = retention_horizon(now, self._retention_days)
         if horizon is not None:
             for day in sorted(d for d in existing if expired_day(d, horizon)):
-                try:
-                    if await drop_partition(self._engine, day):
-                        report.dropped.append(day)
-                except PartitionError as exc:
-                    log.warning(
-                        "maintenance.drop_failed", day=day.isoformat(), error=type(exc).__name__
-                    )
+                await self._drop(day, report)
             self._partitions.forget(report.dropped)
             metrics.PARTITIONS_DROPPED.inc(len(report.dropped))
             report.default_expired = await delete_expired_default_rows(self._engine, horizon)
@@ -121,6 +124,34 @@ class Maintenance:
             report.created += made
             report.default_moved = sum(waiting[day] for day in made)
             metrics.DEFAULT_ROWS_MOVED.inc(report.default_moved)
+
+    async def _sweep_detached(self, horizon: datetime | None, report: MaintenanceReport) -> None:
+        """Tables of daily partitions that are not attached: nothing else sees them, and one
+        would be taken for its day's partition. Past the horizon they go as their partition
+        would have; otherwise their rows are data, and they are attached again."""
+        detached = await self._partitions.detached()
+        if not detached:
+            return
+        days = [d.isoformat() for d in sorted(detached)]
+        log.warning("maintenance.detached_partitions", days=days)
+        expired = {d for d in detached if horizon is not None and expired_day(d, horizon)}
+        for day in sorted(expired):
+            await self._drop(day, report)
+        for day in sorted(detached - expired):
+            try:
+                report.reattached += await self._partitions.reattach([day])
+            except PartitionError as exc:
+                log.warning(
+                    "maintenance.reattach_failed", day=day.isoformat(), error=type(exc).__name__
+                )
+        metrics.PARTITIONS_REATTACHED.inc(len(report.reattached))
+
+    async def _drop(self, day: date, report: MaintenanceReport) -> None:
+        try:
+            if await drop_partition(self._engine, day):
+                report.dropped.append(day)
+        except PartitionError as exc:
+            log.warning("maintenance.drop_failed", day=day.isoformat(), error=type(exc).__name__)
 
     async def _observe(self, report: MaintenanceReport) -> None:
         existing = await self._partitions.existing()
@@ -139,6 +170,7 @@ class Maintenance:
             ran=report.ran,
             created=len(report.created),
             dropped=len(report.dropped),
+            reattached=len(report.reattached),
             default_moved=report.default_moved,
             default_expired=report.default_expired,
             default_rows=report.default_rows,

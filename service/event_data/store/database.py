@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import asyncpg
@@ -9,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from event_data.config import Settings
 from event_data.dbsecret import SecretPassword
+from event_data.logging import get_logger
+
+log = get_logger(__name__)
 
 # Statements of the query API and the loader are short; a runaway one is a bug, not a workload.
 STATEMENT_TIMEOUT_MS = 60_000
@@ -18,12 +22,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """One pool per process, shared by the receiver, the loader and the query API."""
     connect_args: dict[str, Any] = {}
     if settings.database_password_secret is not None:
-        # asyncpg calls it for every new connection: a rotated password is followed.
-        connect_args["password"] = SecretPassword(
+        secret = SecretPassword(
             settings.database_password_secret,
             region=settings.aws_region,
             endpoint_url=settings.aws_endpoint_url,
         )
+        # SQLAlchemy's asyncpg dialect opens every connection of the pool through this.
+        connect_args["async_creator_fn"] = connect_with_secret(secret)
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.db_pool_size,
@@ -41,6 +46,29 @@ def create_engine(settings: Settings) -> AsyncEngine:
             },
         },
     )
+
+
+Connect = Callable[..., Awaitable["asyncpg.Connection[Any]"]]
+
+
+def connect_with_secret(secret: SecretPassword, connect: Connect = asyncpg.connect) -> Connect:
+    """``connect`` with the secret's password, read again once when the server refuses it.
+
+    RDS changes the password and the secret at the same moment, so for up to the secret's cache
+    time after a rotation the cached password is the old one; without this every connection
+    opened then (pool growth, pre-ping replacements, recycling) would fail."""
+
+    async def connect_once_more_if_refused(*args: Any, **kwargs: Any) -> asyncpg.Connection[Any]:
+        kwargs.pop("password", None)  # the secret's, never one from the URL
+        try:
+            return await connect(*args, password=secret, **kwargs)
+        except asyncpg.InvalidAuthorizationSpecificationError as exc:
+            # InvalidPasswordError is one of these; any refused login may be a rotation.
+            log.warning("database.login_refused", error=type(exc).__name__)
+            secret.expire()
+            return await connect(*args, password=secret, **kwargs)
+
+    return connect_once_more_if_refused
 
 
 async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:

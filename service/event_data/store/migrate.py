@@ -2,6 +2,11 @@
 
 Several tasks starting together all call :func:`migrate`; the lock makes one of them apply the
 files while the others wait and then find nothing left to do.
+
+A migration runs without the pool's ``statement_timeout``: that limit is for the API's and the
+loader's short statements, and building an index across every partition of a large ``events``
+takes longer. Each file sets its own ``lock_timeout`` where it takes locks, so that a waiting
+migration does not hold up the queries queued behind it.
 """
 
 from __future__ import annotations
@@ -80,13 +85,14 @@ async def applied_versions(engine: AsyncEngine) -> set[int]:
         return {int(r["version"]) for r in rows}
 
 
-async def pending(engine: AsyncEngine) -> list[Migration]:
+async def pending(engine: AsyncEngine, folder: Path | None = None) -> list[Migration]:
     done = await applied_versions(engine)
-    return [m for m in load_migrations() if m.version not in done]
+    return [m for m in load_migrations(folder) if m.version not in done]
 
 
-async def migrate(engine: AsyncEngine) -> list[str]:
-    """Apply every pending migration, each in its own transaction; return the names applied."""
+async def migrate(engine: AsyncEngine, folder: Path | None = None) -> list[str]:
+    """Apply every pending migration of ``folder`` (default: :func:`migrations_dir`), each in its
+    own transaction; return the names applied."""
     applied: list[str] = []
     async with engine.connect() as conn:
         raw = await driver_connection(conn)
@@ -95,7 +101,7 @@ async def migrate(engine: AsyncEngine) -> list[str]:
             await raw.execute(_CREATE_LEDGER)
             rows = await raw.fetch("SELECT version, checksum FROM schema_migrations")
             done = {int(r["version"]): r["checksum"] for r in rows}
-            for migration in load_migrations():
+            for migration in load_migrations(folder):
                 if migration.version in done:
                     if done[migration.version] != migration.checksum:
                         raise MigrationChanged(
@@ -104,6 +110,8 @@ async def migrate(engine: AsyncEngine) -> list[str]:
                         )
                     continue
                 async with raw.transaction():
+                    # Before the file, so that a file setting its own still decides.
+                    await raw.execute("SET LOCAL statement_timeout = 0")
                     await raw.execute(migration.sql)
                     await raw.execute(
                         "INSERT INTO schema_migrations (version, name, checksum)"
