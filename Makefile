@@ -4,6 +4,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+NODE_CLIENT := tests/clients/node
+# SparkPost's Node client, for the test that runs it; without npm that test is skipped.
+NODE_DEPS := $(if $(shell command -v npm 2>/dev/null),$(NODE_CLIENT)/node_modules)
 CHAOS_ARGS ?=
 # The image: a local Debian base here (no registry is reachable), any python3 base elsewhere.
 IMAGE ?= localhost/event-data:dev
@@ -31,8 +34,12 @@ run: bootstrap postgres ## a working local instance on http://127.0.0.1:8000
 
 test: bootstrap postgres lint infra pytest ## every check and every test (the container test included)
 
-pytest: bootstrap postgres ## the test suite only
+pytest: bootstrap postgres $(NODE_DEPS) ## the test suite only
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(NODE_CLIENT)/node_modules: $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
+	@touch $@
 
 chaos: bootstrap postgres ## the fault suite: the real service under kill -9, outages, redelivery
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
@@ -73,4 +80,4 @@ format: bootstrap ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .venv-checkov .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .mypy_cache .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules

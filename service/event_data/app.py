@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from event_data.api import events, health, oauth, webhooks
+from event_data.api import events, export, health, oauth, openapi, webhooks
 from event_data.api.middleware import RequestContextMiddleware
 from event_data.api.responses import error_response, handle_event_data_error
 from event_data.config import Settings
@@ -38,9 +38,11 @@ def routes() -> list[Route]:
         Route("/webhooks/sparkpost", webhooks.receive_batch, methods=["POST"]),
         Route("/oauth/token", oauth.issue_token, methods=["POST"]),
         Route("/api/v1/events/message", events.search_events, methods=["GET"]),
+        Route("/api/v1/events/message/export", export.export_events, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
     ]
 
 

@@ -1,4 +1,4 @@
-"""The ``event-data`` command: serve, migrate, dev, generate, dlq, replay."""
+"""The ``event-data`` command: serve, migrate, dev, generate, export, dlq, replay."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date
 from typing import TYPE_CHECKING
 
+from event_data import export_cli
 from event_data.config import ConfigError, Settings, load_settings
 from event_data.logging import configure_logging
 from event_data.synth import cli as synth_cli
@@ -79,6 +80,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     applied = asyncio.run(run())
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
     return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+    return export_cli.run(args, settings)
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -325,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--moto-port", type=int, default=4566, help="local S3/SQS port (4566)")
     dev.set_defaults(func=cmd_dev)
     synth_cli.add_parser(sub)
+    export_cli.add_parser(sub).set_defaults(func=cmd_export)
     _add_operator_parsers(sub)
     return parser
 
