@@ -159,6 +159,8 @@ async def test_csv_cells_are_quoted_and_formulas_defused(client: httpx.AsyncClie
         "reason": "@cmd",
         "friendly_from": 'Quote " comma, and\nnewline',
         "ip_pool": "\tindented",
+        "ip_address": "  =1+2",
+        "mailbox_provider": " @SUM(1)",
         "bounce_class": "-1",
         "rcpt_meta": {"formula": "=1+1"},
     }
@@ -171,6 +173,9 @@ async def test_csv_cells_are_quoted_and_formulas_defused(client: httpx.AsyncClie
     assert row["template_id"] == "'-2+3"
     assert row["reason"] == "'@cmd"
     assert row["ip_pool"] == "'\tindented"
+    # Spreadsheets that trim leading spaces would run these too.
+    assert row["ip_address"] == "'  =1+2"
+    assert row["mailbox_provider"] == "' @SUM(1)"
     assert row["friendly_from"] == tricky["friendly_from"]
     # Sent as a string, so returned as one (product.md Decisions 8): defused like any text.
     assert row["bounce_class"] == "'-1"
@@ -183,6 +188,8 @@ def test_numbers_are_not_taken_for_formulas() -> None:
     assert query_export.csv_cell(True) == "true"
     assert query_export.csv_cell(None) == ""
     assert query_export.csv_cell("-5") == "'-5"
+    assert query_export.csv_cell(" -5") == "' -5"
+    assert query_export.csv_cell(" plain") == " plain"
 
 
 async def test_export_without_a_key_is_401(client: httpx.AsyncClient) -> None:

@@ -160,8 +160,8 @@ def _export_operation() -> dict[str, Any]:
             "description": "`ndjson` (default): one event per line, as the search route "
             "returns it. `csv`: a header row and one row per event with the columns "
             f"{', '.join(CSV_COLUMNS)}; objects and arrays as JSON text; a text cell starting "
-            "with `=`, `+`, `-`, `@`, tab or carriage return is written with a leading `'` so "
-            "that spreadsheets do not run it as a formula.",
+            "with `=`, `+`, `-`, `@`, tab or carriage return, also after leading spaces, is "
+            "written with a leading `'` so that spreadsheets do not run it as a formula.",
             "schema": {
                 "type": "string",
                 "enum": [f.value for f in ExportFormat],

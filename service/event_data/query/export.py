@@ -89,9 +89,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     "rcpt_tags",
 )
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
-# Such a text cell is written with a leading apostrophe, which spreadsheets show as text; JSON
-# numbers are written as they are (a negative number is not a formula).
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP),
+# some after trimming leading spaces. Such a text cell is written with a leading apostrophe,
+# which spreadsheets show as text; JSON numbers are written as they are (a negative number is
+# not a formula).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -154,7 +155,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
         return "'" + text
     return text
 
