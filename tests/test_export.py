@@ -382,6 +382,8 @@ async def test_cli_export_writes_the_file(
     ]
     assert b"19 events" in stderr
     assert os.listdir(tmp_path) == ["events.csv"]
+    # It holds addresses: its owner's alone, from the moment it is created as FILE.part.
+    assert out.stat().st_mode & 0o777 == 0o600
 
     # NDJSON (the default) to stdout; filters as --events and as --param.
     code, stdout, stderr = await run_cli(
@@ -402,6 +404,19 @@ async def test_cli_export_writes_the_file(
     assert code == 2
     assert b"events" in stderr
     assert not bad.exists()
+
+    # A database failure is reported by its kind, without its text (which can quote the
+    # filter's addresses) and without a traceback; no file is left behind.
+    gone = {**env, "DATABASE_URL": database_url.rsplit("/", 1)[0] + "/no_such_database"}
+    failed = tmp_path / "failed.ndjson"
+    code, _, stderr = await run_cli(
+        *window, "--param", "recipients=someone@example.com", "--out", str(failed), env=gone
+    )
+    assert code == 1
+    assert b"event-data export: failed (" in stderr
+    assert b"someone@example.com" not in stderr
+    assert b"Traceback" not in stderr
+    assert sorted(os.listdir(tmp_path)) == ["events.csv"]
 
 
 async def test_an_unreachable_database_is_503_before_the_first_byte(
