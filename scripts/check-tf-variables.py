@@ -51,6 +51,7 @@ WRONG = {
     "db_pool_size": 0,
     "log_level": "verbose",
     "rate_limit_per_minute": -1,
+    "export_concurrency": 0,
     "maintenance_interval_seconds": 5,
     "max_body_bytes": 0,
     "log_retention_days": 2,

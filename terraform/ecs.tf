@@ -20,6 +20,7 @@ locals {
     EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS     = tostring(var.shutdown_timeout_seconds)
     EVENT_DATA_LOG_LEVEL                    = var.log_level
     EVENT_DATA_RATE_LIMIT_PER_MINUTE        = tostring(var.rate_limit_per_minute)
+    EVENT_DATA_EXPORT_CONCURRENCY           = tostring(var.export_concurrency)
     EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS = tostring(var.maintenance_interval_seconds)
     # Null keeps the service's default; null values are left out of the task definition.
     EVENT_DATA_MAX_BODY_BYTES = var.max_body_bytes == null ? null : tostring(var.max_body_bytes)

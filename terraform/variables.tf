@@ -363,6 +363,18 @@ variable "rate_limit_per_minute" {
   }
 }
 
+variable "export_concurrency" {
+  description = "EVENT_DATA_EXPORT_CONCURRENCY: exports streaming at once per task (503 beyond)."
+  type        = number
+  nullable    = false
+  default     = 4
+
+  validation {
+    condition     = var.export_concurrency >= 1 && var.export_concurrency <= 100 && floor(var.export_concurrency) == var.export_concurrency
+    error_message = "export_concurrency must be a whole number from 1 to 100."
+  }
+}
+
 variable "maintenance_interval_seconds" {
   description = "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS: seconds between maintenance rounds (partitions ahead, retention, gauges); 0 turns maintenance off."
   type        = number

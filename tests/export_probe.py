@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import json
 import os
 import sys
@@ -66,7 +67,10 @@ async def asgi_get(app: ASGIApp, path: str, query_string: str, sink: Any, api_ke
         if message["type"] == "http.response.start":
             status = message["status"]
         elif message["type"] == "http.response.body":
-            sink(message.get("body", b""), message.get("more_body", False))
+            # A sink may be a coroutine function: a client that reads when it pleases.
+            outcome = sink(message.get("body", b""), message.get("more_body", False))
+            if inspect.isawaitable(outcome):
+                await outcome
 
     await app(scope, receive, send)
     return status

@@ -65,6 +65,9 @@ def test_half_an_oauth_pair_is_refused() -> None:
         ("EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", "-5"),
         ("EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", "often"),
         ("EVENT_DATA_RATE_LIMIT_PER_MINUTE", "-1"),
+        ("EVENT_DATA_EXPORT_CONCURRENCY", "0"),
+        ("EVENT_DATA_EXPORT_MAX_SECONDS", "0"),
+        ("EVENT_DATA_EXPORT_MAX_SECONDS", "long"),
     ],
 )
 def test_malformed_values_name_the_variable(name: str, value: str) -> None:
@@ -83,14 +86,19 @@ def test_defaults_and_parsing() -> None:
     assert settings.maintenance_interval_seconds == 300
     assert settings.rate_limit_per_minute == 0
     assert settings.dlq_url is None
+    assert settings.export_concurrency == 4
+    assert settings.export_max_seconds == 3600
     tuned = load_settings(
         PRODUCTION
         | {
             "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS": "0",
             "EVENT_DATA_RATE_LIMIT_PER_MINUTE": "120",
             "EVENT_DATA_DLQ_URL": "http://dlq",
+            "EVENT_DATA_EXPORT_CONCURRENCY": "8",
+            "EVENT_DATA_EXPORT_MAX_SECONDS": "600",
         }
     )
+    assert (tuned.export_concurrency, tuned.export_max_seconds) == (8, 600)
     assert tuned.maintenance_interval_seconds == 0
     assert tuned.rate_limit_per_minute == 120
     assert tuned.dlq_url == "http://dlq"

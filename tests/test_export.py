@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
@@ -22,6 +23,7 @@ from event_data.events import codec
 from event_data.events.normalise import normalise_batch
 from event_data.query import export as query_export
 from event_data.query.export import CSV_COLUMNS
+from event_data.store import search as store_search
 from event_data.store.database import create_engine
 from event_data.store.loading import BatchRecord, load_batch, next_batch_no
 from event_data.store.partitions import Partitions
@@ -159,6 +161,8 @@ async def test_csv_cells_are_quoted_and_formulas_defused(client: httpx.AsyncClie
         "reason": "@cmd",
         "friendly_from": 'Quote " comma, and\nnewline',
         "ip_pool": "\tindented",
+        "ip_address": "  =1+2",
+        "mailbox_provider": " @SUM(1)",
         "bounce_class": "-1",
         "rcpt_meta": {"formula": "=1+1"},
     }
@@ -171,6 +175,9 @@ async def test_csv_cells_are_quoted_and_formulas_defused(client: httpx.AsyncClie
     assert row["template_id"] == "'-2+3"
     assert row["reason"] == "'@cmd"
     assert row["ip_pool"] == "'\tindented"
+    # Spreadsheets that trim leading spaces would run these too.
+    assert row["ip_address"] == "'  =1+2"
+    assert row["mailbox_provider"] == "' @SUM(1)"
     assert row["friendly_from"] == tricky["friendly_from"]
     # Sent as a string, so returned as one (product.md Decisions 8): defused like any text.
     assert row["bounce_class"] == "'-1"
@@ -183,6 +190,8 @@ def test_numbers_are_not_taken_for_formulas() -> None:
     assert query_export.csv_cell(True) == "true"
     assert query_export.csv_cell(None) == ""
     assert query_export.csv_cell("-5") == "'-5"
+    assert query_export.csv_cell(" -5") == "' -5"
+    assert query_export.csv_cell(" plain") == " plain"
 
 
 async def test_export_without_a_key_is_401(client: httpx.AsyncClient) -> None:
@@ -281,6 +290,7 @@ async def load_synthetic(database_url: str, total: int) -> None:
 LARGE_WINDOW = {"from": "2026-02-28T00:00Z", "to": "2026-03-03T00:00Z"}
 
 
+@pytest.mark.timeout(300)
 async def test_a_large_export_streams_in_chunks_in_constant_memory(
     app_factory: AppFactory, database_url: str, aws: Aws
 ) -> None:
@@ -319,7 +329,7 @@ async def test_a_large_export_streams_in_chunks_in_constant_memory(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 240)
     assert process.returncode == 0, stderr.decode()
     probes = [line.split(b" ", 1)[1] for line in stdout.splitlines() if line.startswith(b"probe ")]
     _, quarter, whole = [json.loads(probe) for probe in probes]
@@ -375,6 +385,8 @@ async def test_cli_export_writes_the_file(
     ]
     assert b"19 events" in stderr
     assert os.listdir(tmp_path) == ["events.csv"]
+    # It holds addresses: its owner's alone, from the moment it is created as FILE.part.
+    assert out.stat().st_mode & 0o777 == 0o600
 
     # NDJSON (the default) to stdout; filters as --events and as --param.
     code, stdout, stderr = await run_cli(
@@ -396,6 +408,19 @@ async def test_cli_export_writes_the_file(
     assert b"events" in stderr
     assert not bad.exists()
 
+    # A database failure is reported by its kind, without its text (which can quote the
+    # filter's addresses) and without a traceback; no file is left behind.
+    gone = {**env, "DATABASE_URL": database_url.rsplit("/", 1)[0] + "/no_such_database"}
+    failed = tmp_path / "failed.ndjson"
+    code, _, stderr = await run_cli(
+        *window, "--param", "recipients=someone@example.com", "--out", str(failed), env=gone
+    )
+    assert code == 1
+    assert b"event-data export: failed (" in stderr
+    assert b"someone@example.com" not in stderr
+    assert b"Traceback" not in stderr
+    assert sorted(os.listdir(tmp_path)) == ["events.csv"]
+
 
 async def test_an_unreachable_database_is_503_before_the_first_byte(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
@@ -411,6 +436,7 @@ async def test_an_unreachable_database_is_503_before_the_first_byte(
     assert response.json()["errors"][0]["code"] == "1503"
 
 
+@pytest.mark.timeout(300)
 async def test_a_client_that_leaves_mid_export_frees_its_connection(
     database_url: str, aws: Aws, tmp_path: Path, db: asyncpg.Connection
 ) -> None:
@@ -433,7 +459,7 @@ async def test_a_client_that_leaves_mid_export_frees_its_connection(
         assert await asyncio.to_thread(leave_early, server.base_url) > 0
         # The export's transaction ends and its connection goes back to the pool.
         busy = None
-        for _ in range(100):
+        for _ in range(300):
             busy = await db.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND application_name = 'event-data' AND state LIKE 'idle in transaction%'"
@@ -451,3 +477,211 @@ async def test_a_client_that_leaves_mid_export_frees_its_connection(
     logged = log_path.read_text()
     assert "export.client_gone" in logged
     assert "export.finished" in logged
+
+
+# --- what an export holds, and for how long -----------------------------------------------------
+
+
+class StalledExport:
+    """An export driven over ASGI by a client that reads its first body chunk and then nothing
+    until ``resume`` is set."""
+
+    def __init__(self, app: Any, params: dict[str, str]) -> None:
+        self.started = asyncio.Event()
+        self.resume = asyncio.Event()
+        self.body = bytearray()
+        self.ended = False
+        self.task = asyncio.create_task(self._run(app, params))
+
+    async def _run(self, app: Any, params: dict[str, str]) -> int:
+        async def sink(body: bytes, more: bool) -> None:
+            self.body += body
+            self.ended = not more
+            if not self.started.is_set():
+                self.started.set()
+                await self.resume.wait()
+
+        return await asgi_get(app, EXPORT_PATH, urlencode(params), sink, API_KEY)
+
+    async def wait_started(self) -> None:
+        waiter = asyncio.create_task(self.started.wait())
+        await asyncio.wait({waiter, self.task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if self.task.done():
+            self.task.result()  # raises what the export raised
+        assert self.started.is_set(), "the export did not start"
+
+
+def app_of(client: httpx.AsyncClient) -> Any:
+    return client._transport.app  # type: ignore[attr-defined]
+
+
+async def thirty_loaded(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    await send(client, "thirty", [make_event("delivery", T0 - i, f"m{i}") for i in range(30)])
+    await wait_for_count(client, 30)
+    results: list[dict[str, Any]] = (await query(client, **SAMPLE_WINDOW, per_page="1000")).json()[
+        "results"
+    ]
+    return results
+
+
+async def test_the_export_route_is_rate_limited(app_factory: AppFactory) -> None:
+    client = await app_factory(EVENT_DATA_RATE_LIMIT_PER_MINUTE="1")
+    assert (await export(client, **SAMPLE_WINDOW)).status_code == 200
+    refused = await export(client, **SAMPLE_WINDOW)
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/json"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["errors"][0]["code"] == "1429"
+
+
+async def test_head_answers_the_headers_and_reads_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: Any) -> Any:
+        raise AssertionError("HEAD read the database")
+
+    monkeypatch.setattr(query_export.store, "stream_rows", never)
+    response = await client.head(EXPORT_PATH, params=SAMPLE_WINDOW, headers=AUTH)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-ndjson"
+    assert response.headers["content-disposition"].endswith('.ndjson"')
+    assert response.content == b""
+    # The same checks as GET.
+    assert (await client.head(EXPORT_PATH, params=SAMPLE_WINDOW)).status_code == 401
+    bad = await client.head(EXPORT_PATH, params={**SAMPLE_WINDOW, "format": "xml"}, headers=AUTH)
+    assert bad.status_code == 400
+
+
+async def test_an_error_on_the_first_chunk_gives_the_slot_back(
+    app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await app_factory(EVENT_DATA_EXPORT_CONCURRENCY="1")
+    await thirty_loaded(client)
+
+    def broken(rows: Any) -> bytes:
+        raise ValueError("a row that cannot be rendered")
+
+    monkeypatch.setitem(query_export._RENDERERS, query_export.ExportFormat.NDJSON, broken)
+    # A 500 (the test client raises what the application raised).
+    with pytest.raises(ValueError, match="cannot be rendered"):
+        await export(client, **SAMPLE_WINDOW)
+    monkeypatch.undo()
+    # Had the failed export kept its slot, this one would be refused.
+    assert (await export(client, **SAMPLE_WINDOW)).status_code == 200
+
+
+async def test_exports_over_the_cap_are_refused_and_the_service_stays_ready(
+    app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await app_factory(EVENT_DATA_EXPORT_CONCURRENCY="2")
+    searched = await thirty_loaded(client)
+    monkeypatch.setattr(query_export, "CHUNK_ROWS", 10)
+    stalled = [StalledExport(app_of(client), SAMPLE_WINDOW) for _ in range(2)]
+    for one in stalled:
+        await one.wait_started()
+
+    refused = await export(client, **SAMPLE_WINDOW)
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"]
+    [error] = refused.json()["errors"]
+    assert error["code"] == "1503"
+    assert "exports" in error["description"]
+    # The stalled exports hold no connection: the pool serves health checks and searches.
+    assert (await client.get("/readyz")).status_code == 200
+    assert (await query(client, **SAMPLE_WINDOW)).json()["total_count"] == 30
+
+    for one in stalled:
+        one.resume.set()
+    for one in stalled:
+        assert await asyncio.wait_for(one.task, 30) == 200
+        assert one.ended
+        assert ndjson_lines(bytes(one.body)) == searched
+    # Finished exports give their slots back.
+    assert (await export(client, **SAMPLE_WINDOW)).status_code == 200
+
+
+async def test_a_stalled_client_is_cut_off_at_the_maximum_duration(
+    app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = await app_factory(EVENT_DATA_EXPORT_CONCURRENCY="1", EVENT_DATA_EXPORT_MAX_SECONDS="1")
+    await thirty_loaded(client)
+    monkeypatch.setattr(query_export, "CHUNK_ROWS", 10)
+    stalled = StalledExport(app_of(client), SAMPLE_WINDOW)
+    await stalled.wait_started()
+    # The client never reads again; the service cuts the download short (no end of body).
+    with pytest.raises(ExportInterrupted):
+        await asyncio.wait_for(stalled.task, 30)
+    assert not stalled.ended
+    assert "export.timed_out" in capsys.readouterr().out
+    assert (await export(client, **SAMPLE_WINDOW)).status_code == 200
+
+
+async def test_an_export_holds_the_rows_of_the_moment_it_started(
+    client: httpx.AsyncClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch committed between two chunks is not in the export, though it has events on both
+    sides of where the export has got to; nothing is repeated or skipped."""
+    searched = await thirty_loaded(client)
+    monkeypatch.setattr(query_export, "CHUNK_ROWS", 7)
+    real_next_page = store_search.next_page
+    pages = 0
+
+    async def next_page_after_a_load(engine: Any, request: Any) -> Any:
+        nonlocal pages
+        pages += 1
+        if pages == 2:
+            # Newer than everything, older than everything, and one in the middle.
+            stamps = [T0 + 60, T0 - 5_000, T0 - 20]
+            await load_directly(database_url, "mid-export", stamps)
+        return await real_next_page(engine, request)
+
+    monkeypatch.setattr(store_search, "next_page", next_page_after_a_load)
+    exported = await export(client, **SAMPLE_WINDOW)
+    assert exported.status_code == 200
+    lines = ndjson_lines(exported.content)
+    assert pages == 4  # 30 rows in chunks of 7: the load came after two chunks were sent
+    assert lines == searched
+    assert len({(e["type"], e["event_id"]) for e in lines}) == 30
+
+    monkeypatch.undo()
+    after = ndjson_lines((await export(client, **SAMPLE_WINDOW)).content)
+    assert len(after) == 33
+    assert [e for e in after if e["event_id"].startswith("mid-export")] != []
+
+
+async def load_directly(database_url: str, name: str, stamps: list[float]) -> None:
+    """A batch written through the loader's store calls, committed when this returns."""
+    raw = [make_event("delivery", ts, f"{name}-{n}") for n, ts in enumerate(stamps)]
+    engine = create_engine(make_settings(database_url=database_url))
+    try:
+        received = datetime.now(UTC)
+        batch_no = await next_batch_no(engine)
+        rows = [codec.encode(e, batch_no) for e in normalise_batch(raw, received).events]
+        record = BatchRecord(batch_no, name, name, "k", received, len(rows), 0, 0)
+        await load_batch(engine, record, rows)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_partition_can_be_attached_while_an_export_runs(
+    client: httpx.AsyncClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await thirty_loaded(client)
+    monkeypatch.setattr(query_export, "CHUNK_ROWS", 10)
+    stalled = StalledExport(app_of(client), SAMPLE_WINDOW)
+    await stalled.wait_started()
+    # Mid-export, the export holds no transaction, so no lock on the partitions, the default
+    # one included, which attaching a partition locks exclusively.
+    engine = create_engine(make_settings(database_url=database_url))
+    try:
+        day = date(2031, 1, 1)
+        # Without waiting out its lock retries (about 20 s): it gets its lock at once.
+        created = await asyncio.wait_for(Partitions(engine).ensure([day], today=day), 10)
+        assert created == [day]
+    finally:
+        await engine.dispose()
+    assert not stalled.ended
+    stalled.resume.set()
+    assert await asyncio.wait_for(stalled.task, 30) == 200
+    assert len(ndjson_lines(bytes(stalled.body))) == 30

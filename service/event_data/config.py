@@ -21,6 +21,10 @@ DEFAULT_RETENTION_DAYS = 365
 DEFAULT_DATABASE_PORT = 5432
 DEFAULT_DATABASE_NAME = "event_data"
 DEFAULT_MAINTENANCE_INTERVAL_SECONDS = 300.0
+# Exports streaming at once per process; each takes a pooled connection only per chunk.
+DEFAULT_EXPORT_CONCURRENCY = 4
+# The longest an export may run, however slowly its client reads; past it the download is cut.
+DEFAULT_EXPORT_MAX_SECONDS = 3600.0
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
@@ -104,6 +108,9 @@ class Settings:
     maintenance_interval_seconds: float = DEFAULT_MAINTENANCE_INTERVAL_SECONDS
     # query API requests per minute per API key; 0 turns the limit off
     rate_limit_per_minute: int = 0
+    # exports streaming at once per process (503 beyond), and the longest one may run
+    export_concurrency: int = DEFAULT_EXPORT_CONCURRENCY
+    export_max_seconds: float = DEFAULT_EXPORT_MAX_SECONDS
 
     @property
     def is_development(self) -> bool:
@@ -152,6 +159,13 @@ def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
     value = _float(env, name, default)
     if value < 0:
         raise ConfigError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not value > 0:
+        raise ConfigError(f"{name} must be > 0, got {value}")
     return value
 
 
@@ -266,6 +280,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS", DEFAULT_MAINTENANCE_INTERVAL_SECONDS
         ),
         rate_limit_per_minute=_int(env, "EVENT_DATA_RATE_LIMIT_PER_MINUTE", 0),
+        export_concurrency=_int(
+            env, "EVENT_DATA_EXPORT_CONCURRENCY", DEFAULT_EXPORT_CONCURRENCY, minimum=1
+        ),
+        export_max_seconds=_positive(
+            env, "EVENT_DATA_EXPORT_MAX_SECONDS", DEFAULT_EXPORT_MAX_SECONDS
+        ),
     )
 
 

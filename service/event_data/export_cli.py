@@ -94,19 +94,30 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"event-data export: {exc.description}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    if args.out == "-":
-        rows = asyncio.run(_write(settings, plan, sys.stdout.buffer))
-        target = "stdout"
-    else:
-        final = Path(args.out)
-        partial = final.with_name(final.name + ".part")
-        try:
-            with partial.open("wb") as out:
-                rows = asyncio.run(_write(settings, plan, out))
-            os.replace(partial, final)
-        finally:
-            partial.unlink(missing_ok=True)
-        target = str(final)
+    try:
+        if args.out == "-":
+            rows = asyncio.run(_write(settings, plan, sys.stdout.buffer))
+            target = "stdout"
+        else:
+            final = Path(args.out)
+            partial = final.with_name(final.name + ".part")
+            try:
+                # Owner-only from the start: the file holds addresses (personal data).
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    rows = asyncio.run(_write(settings, plan, out))
+                os.replace(partial, final)
+            finally:
+                partial.unlink(missing_ok=True)
+            target = str(final)
+    except Exception as exc:  # noqa: BLE001 - reported without its text, which may quote values
+        # A database error's text quotes the statement's parameters: the filter's addresses.
+        print(
+            f"event-data export: failed ({type(exc).__name__}); see the service's log for the "
+            "database's side; no complete file was written",
+            file=sys.stderr,
+        )
+        return 1
     elapsed = time.perf_counter() - started
     print(f"exported {rows} events to {target} in {elapsed:.1f} s", file=sys.stderr)
     return 0

@@ -21,6 +21,7 @@ from event_data.logging import get_logger
 from event_data.maintenance.queues import DeadLetterQueue
 from event_data.maintenance.task import Maintenance, MaintenanceLoop
 from event_data.query.cursor import CursorCodec
+from event_data.query.export import ExportSlots
 from event_data.query.search import EventSearch
 from event_data.services import Services
 from event_data.store.database import create_engine
@@ -52,6 +53,7 @@ def make_lifespan(settings: Settings) -> object:
                 webhook_credentials=WebhookCredentials(settings, tokens),
                 search=EventSearch(engine, CursorCodec(settings.signing_key)),
                 rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+                export_slots=ExportSlots(settings.export_concurrency),
             )
             partitions = Partitions(engine)
             await partitions.existing()

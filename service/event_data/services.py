@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.api.ratelimit import RateLimiter
 from event_data.archive.s3 import Archive
-from event_data.config import Settings
+from event_data.config import DEFAULT_EXPORT_CONCURRENCY, Settings
 from event_data.ingest.credentials import WebhookCredentials
 from event_data.ingest.receiver import Receiver
 from event_data.ingest.tokens import TokenIssuer
+from event_data.query.export import ExportSlots
 from event_data.query.search import EventSearch
 
 if TYPE_CHECKING:
@@ -30,3 +31,6 @@ class Services:
     webhook_credentials: WebhookCredentials
     search: EventSearch
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    export_slots: ExportSlots = field(
+        default_factory=lambda: ExportSlots(DEFAULT_EXPORT_CONCURRENCY)
+    )

@@ -160,8 +160,8 @@ def _export_operation() -> dict[str, Any]:
             "description": "`ndjson` (default): one event per line, as the search route "
             "returns it. `csv`: a header row and one row per event with the columns "
             f"{', '.join(CSV_COLUMNS)}; objects and arrays as JSON text; a text cell starting "
-            "with `=`, `+`, `-`, `@`, tab or carriage return is written with a leading `'` so "
-            "that spreadsheets do not run it as a formula.",
+            "with `=`, `+`, `-`, `@`, tab or carriage return, also after leading spaces, is "
+            "written with a leading `'` so that spreadsheets do not run it as a formula.",
             "schema": {
                 "type": "string",
                 "enum": [f.value for f in ExportFormat],
@@ -180,9 +180,12 @@ def _export_operation() -> dict[str, Any]:
         "operationId": "exportMessageEvents",
         "summary": "Export every matching event as NDJSON or CSV (extension)",
         "description": "The whole result set of the search route's filters, newest first, "
-        "streamed without paging in constant memory and read from one snapshot. A `cursor` is "
-        "refused (400). Failures after the first byte cut the download short (the chunked body "
-        "does not end), so a complete file is one whose body ended normally.",
+        "streamed without paging in constant memory, as of the moment it started (a paging "
+        "session run by the server: batches loaded meanwhile are left out). A `cursor` is "
+        "refused (400). Too many exports at once on one server are refused (503, with "
+        "`Retry-After`). Failures after the first byte, and an export running past the "
+        "service's maximum duration, cut the download short (the chunked body does not end), "
+        "so a complete file is one whose body ended normally.",
         "tags": ["events"],
         "security": _QUERY_SECURITY,
         "parameters": parameters,

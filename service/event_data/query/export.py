@@ -1,16 +1,20 @@
 """Exporting a whole result set as NDJSON or CSV, chunk by chunk, in constant memory.
 
 The filters are the Events API's (the same parser as the search route). The rows come from the
-store in chunks; each chunk is decoded and rendered in a worker thread, off the event loop, and
-handed on as bytes before the next is read, so neither the process nor the database holds more
-than a chunk however large the export.
+store in chunks, each one short query (store/export.py: a paging session run by the server, with
+the search route's consistency); each chunk is decoded and rendered in a worker thread, off the
+event loop, and handed on as bytes before the next is read, so neither the process nor the
+database holds more than a chunk however large the export, and no database connection is held
+while the bytes wait for the client.
+
+:class:`ExportSlots` caps how many exports stream at once in a process.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -89,9 +93,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     "rcpt_tags",
 )
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
-# Such a text cell is written with a leading apostrophe, which spreadsheets show as text; JSON
-# numbers are written as they are (a negative number is not a formula).
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP),
+# some after trimming leading spaces. Such a text cell is written with a leading apostrophe,
+# which spreadsheets show as text; JSON numbers are written as they are (a negative number is
+# not a formula).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -154,7 +159,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
         return "'" + text
     return text
 
@@ -182,13 +187,40 @@ def render_csv(rows: Sequence[Any]) -> bytes:
 _RENDERERS = {ExportFormat.NDJSON: render_ndjson, ExportFormat.CSV: render_csv}
 
 
+class ExportSlots:
+    """At most ``limit`` exports streaming at once in this process.
+
+    The event loop is single-threaded, so a plain counter is exact."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+
+    def take(self) -> bool:
+        """A slot, if one is free; the taker gives it back with :meth:`give_back`."""
+        if self.in_use >= self.limit:
+            return False
+        self.in_use += 1
+        return True
+
+    def give_back(self) -> None:
+        self.in_use -= 1
+
+
 class ExportStream:
     """The export's bytes, chunk by chunk; counts what it has sent for the summary log line.
 
-    Iterate it once; ``aclose`` releases the database connection if the iteration stops early.
+    Iterate it once, then ``aclose`` it, also when the iteration stops early: that ends the
+    store's iteration and calls ``on_close`` (once), e.g. to give back an export slot.
     """
 
-    def __init__(self, engine: AsyncEngine, plan: ExportPlan, chunk_rows: int | None = None):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        plan: ExportPlan,
+        chunk_rows: int | None = None,
+        on_close: Callable[[], None] | None = None,
+    ):
         self.plan = plan
         self.rows = 0
         self.chunks = 0
@@ -196,6 +228,7 @@ class ExportStream:
         self.complete = False
         self._rows = store.stream_rows(engine, plan.filter, chunk_rows or CHUNK_ROWS)
         self._iterator = self._render()
+        self._on_close = on_close
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterator
@@ -208,12 +241,20 @@ class ExportStream:
             data = await anyio.to_thread.run_sync(render, rows)
             self.rows += len(rows)
             self.chunks += 1
-            yield pending + data
-            pending = b""
+            # Nothing of this chunk stays referenced while the next one is read.
+            del rows
+            data, pending = pending + data, b""
+            yield data
+            del data
         self.complete = True
         if pending:
             yield pending
 
     async def aclose(self) -> None:
-        await self._iterator.aclose()
-        await self._rows.aclose()
+        try:
+            await self._iterator.aclose()
+            await self._rows.aclose()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                on_close()

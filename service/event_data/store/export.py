@@ -1,9 +1,19 @@
-"""Every event a filter matches, newest first, in chunks, from one snapshot.
+"""Every event a filter matches, newest first, in chunks, as one consistent view.
 
-An export reads through a server-side cursor inside one REPEATABLE READ, read-only transaction:
-the database hands over ``chunk_rows`` rows at a time, so the process holds one chunk however
-large the result, and batches that commit meanwhile are not half-seen. The order is the primary
-key's, descending, which each partition's index gives without sorting.
+An export is a paging session that the server runs itself (store/search.py). The first chunk
+is read in a short REPEATABLE READ, read-only transaction that also takes its snapshot and the
+newest batch number, exactly as the search route's first page. Each later chunk is one short
+query that goes on from the previous chunk's last key, in the primary key's order (which each
+partition's index gives without sorting), and leaves out every batch that snapshot could not
+see. So the export holds the rows of the moment it started: a batch that commits meanwhile is
+neither included nor half-seen, and no event is repeated or skipped.
+
+Nothing is held between chunks: each query takes a pooled connection and gives it back before
+its rows are handed on, so a client that reads slowly, or not at all, holds no connection, no
+transaction, no snapshot and no lock. New partitions can be attached, retention can detach old
+ones, and VACUUM goes on while an export runs. What that costs: a day that retention drops in
+the middle of an export is missing from the rest of it (an export reads newest first, so that
+is its oldest end).
 """
 
 from __future__ import annotations
@@ -11,28 +21,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from event_data.store.filters import EventFilter
-from event_data.store.schema import events
-from event_data.store.search import filter_conditions
-
-# The statement timeout applies to each fetch, not to the whole export; this bounds how long
-# a client may stall (read nothing) while its export holds a pooled connection and a snapshot.
-# Past it the server ends the session and the client's download is cut short.
-EXPORT_IDLE_TIMEOUT_MS = 300_000
-
-# Everything decode() needs to rebuild an event.
-_RESULT_COLUMNS = [c for c in events.c if c.name != "batch_no"]
-
-
-def export_statement(flt: EventFilter) -> Select[Any]:
-    return (
-        select(*_RESULT_COLUMNS)
-        .where(and_(*filter_conditions(flt)))
-        .order_by(events.c.ts.desc(), events.c.event_id.desc(), events.c.type.desc())
-    )
+from event_data.store import search
+from event_data.store.filters import EventFilter, PageRequest, Position
 
 
 async def stream_rows(
@@ -40,22 +32,25 @@ async def stream_rows(
 ) -> AsyncGenerator[Sequence[Any], None]:
     """Chunks of at most ``chunk_rows`` rows until the result is exhausted.
 
-    The connection and its transaction stay open while the caller consumes the chunks: close
-    the iterator (``aclose``) to release them early.
-    """
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(
-            isolation_level="REPEATABLE READ", postgresql_readonly=True
+    No database connection is held while the caller consumes a chunk."""
+    request = PageRequest(filter=flt, per_page=chunk_rows)
+    first = await search.first_rows(engine, request)
+    rows, visibility = first.rows, first.visibility
+    while True:
+        # page_statement reads one row more than asked: whether another chunk follows.
+        more = len(rows) > chunk_rows
+        rows = rows[:chunk_rows]
+        if rows:
+            yield rows
+        if not more:
+            return
+        last = rows[-1]
+        request = PageRequest(
+            filter=flt,
+            per_page=chunk_rows,
+            after=Position(last.ts, last.event_id, last.type),
+            visibility=visibility,
         )
-        async with conn.begin():
-            await conn.execute(
-                text(f"SET LOCAL idle_in_transaction_session_timeout = {EXPORT_IDLE_TIMEOUT_MS}")
-            )
-            result = await conn.stream(
-                export_statement(flt).execution_options(yield_per=chunk_rows)
-            )
-            try:
-                async for chunk in result.partitions(chunk_rows):
-                    yield chunk
-            finally:
-                await result.close()
+        # One chunk in memory at a time: let the sent one go before reading the next.
+        del rows, last
+        rows = await search.next_page(engine, request)

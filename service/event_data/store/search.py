@@ -4,6 +4,10 @@ A paging session sees the database as it was at its first page. The first page r
 and the rows in one REPEATABLE READ transaction and keeps that transaction's snapshot; later pages
 leave out every batch the snapshot could not see, so batches that commit while a client pages are
 neither returned nor counted, and nothing is repeated or skipped.
+
+No transaction outlives a page: each page is one short query on a pooled connection, returned
+to the pool before the page is answered. The export (store/export.py) is the same session run
+by the server, chunk after chunk.
 """
 
 from __future__ import annotations
@@ -243,6 +247,17 @@ def count_statement(flt: EventFilter) -> Select[Any]:
 
 async def first_page(engine: AsyncEngine, request: PageRequest) -> FirstPage:
     """Count and first rows from one snapshot, and that snapshot for the pages after."""
+    return await _first(engine, request, count=True)
+
+
+async def first_rows(engine: AsyncEngine, request: PageRequest) -> FirstPage:
+    """:func:`first_page` without the count (``total_count`` is 0): an export's first chunk."""
+    return await _first(engine, request, count=False)
+
+
+async def _first(engine: AsyncEngine, request: PageRequest, *, count: bool) -> FirstPage:
+    # One short REPEATABLE READ transaction: its first statement takes the snapshot, so the
+    # snapshot it reports is the one the count and the rows are read in.
     async with engine.connect() as conn:
         conn = await conn.execution_options(
             isolation_level="REPEATABLE READ", postgresql_readonly=True
@@ -256,7 +271,7 @@ async def first_page(engine: AsyncEngine, request: PageRequest) -> FirstPage:
                     )
                 )
             ).one()
-            total = await conn.scalar(count_statement(request.filter))
+            total = await conn.scalar(count_statement(request.filter)) if count else 0
             rows = (await conn.execute(page_statement(request))).all()
     return FirstPage(
         rows=rows,
