@@ -75,6 +75,8 @@ image: base-image ## build the service image with podman (IMAGE=localhost/event-
 	podman build --format docker $(PODMAN_FLAGS) -v $(CA_BUNDLE):$(CA_BUNDLE):ro \
 		--build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
 
+	@# Every build leaves its untagged build stage behind (300+ MB each); the tagged images stay.
+	podman image prune -f >/dev/null
 format: bootstrap ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
