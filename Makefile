@@ -75,12 +75,12 @@ base-image: podman ## the local Debian base image (cached)
 image: base-image ## build the service image with podman (IMAGE=localhost/event-data:dev)
 	podman build --format docker $(PODMAN_FLAGS) -v $(CA_BUNDLE):$(CA_BUNDLE):ro \
 		--build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
-
 	@# Every build leaves its untagged build stage behind (300+ MB each); the tagged images stay.
 	podman image prune -f >/dev/null
+
 format: bootstrap ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .venv-checkov .mypy_cache .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules
+	rm -rf $(VENV) .venv-checkov .tools .mypy_cache .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules
