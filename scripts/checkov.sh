@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 CHECKOV_VERSION=3.3.30
 VENV=.venv-checkov
 
-# bootstrap.sh may have installed uv with pip, off PATH.
-uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
+# uv at the pinned version (the machine's, or the project's own copy that bootstrap.sh made).
+source scripts/uv.sh
 
 if [ "$(cat "$VENV/.version" 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
     echo "checkov: installing $CHECKOV_VERSION into $VENV" >&2

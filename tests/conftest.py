@@ -49,8 +49,10 @@ def _db_url(name: str) -> str:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     devstack.ensure_fake_credentials()
-    port = _free_port()
-    server = devstack.start_moto("127.0.0.1", port)
+    # Port 0: moto binds a free port itself, so no other process can take it between a probe
+    # and the bind.
+    server = devstack.start_moto("127.0.0.1", 0)
+    _host, port = server.get_host_and_port()
     yield f"http://127.0.0.1:{port}"
     server.stop()
 

@@ -30,6 +30,8 @@ def ensure_node_modules() -> None:
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
+# On a fresh clone without make, npm ci runs inside the test with its own 300 s timeout.
+@pytest.mark.timeout(420)
 async def test_node_client_pages_through_every_event_once(
     database_url: str, aws: Aws, tmp_path: Path
 ) -> None:

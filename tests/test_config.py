@@ -173,6 +173,17 @@ def test_s3_and_sqs_endpoints_can_be_set_apart_like_botocore() -> None:
         {**PRODUCTION, "AWS_ENDPOINT_URL": "http://aws", "AWS_ENDPOINT_URL_S3": "http://s3"}
     )
     assert (apart.s3_endpoint_url, apart.sqs_endpoint_url) == ("http://s3", "http://aws")
+    assert apart.secretsmanager_endpoint_url == "http://aws"
+    # The per-service setting wins over the global one, as in botocore.
+    secrets = load_settings(
+        {
+            **PRODUCTION,
+            "AWS_ENDPOINT_URL": "http://aws",
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://secrets",
+        }
+    )
+    assert secrets.secretsmanager_endpoint_url == "http://secrets"
+    assert (secrets.s3_endpoint_url, secrets.sqs_endpoint_url) == ("http://aws", "http://aws")
 
 
 def test_the_dead_letter_queue_is_optional() -> None:

@@ -68,15 +68,21 @@ def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def image() -> str:
-    """Build the image (installing podman and the local base image first when missing)."""
-    subprocess.run(
-        ["make", "-s", "image", f"IMAGE={IMAGE}"],
-        cwd=ROOT,
-        check=True,
-        timeout=900,
-    )
-    return IMAGE
+def image() -> Iterator[str]:
+    """Build the image (installing podman and the local base image first when missing); remove
+    it afterwards, with the build layers only it used. The base image stays: it is the slow part
+    (debootstrap) and `make image` keeps it as a cache."""
+    try:
+        subprocess.run(
+            ["make", "-s", "image", f"IMAGE={IMAGE}"],
+            cwd=ROOT,
+            check=True,
+            timeout=900,
+        )
+        yield IMAGE
+    finally:
+        _podman("rmi", "--force", IMAGE, check=False)
+        _podman("image", "prune", "--force", check=False)
 
 
 @pytest.fixture
@@ -111,16 +117,18 @@ def container(image: str, database_url: str, aws: Aws) -> Iterator[tuple[str, st
         "EVENT_DATA_RETENTION_DAYS": "0",
     }
     env_args = [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
-    subprocess.run(
-        [*PODMAN_RUN, *RUN_FLAGS, "--name", name, *env_args, image],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
     try:
+        # Inside the try: a run that fails or times out may have created the container.
+        subprocess.run(
+            [*PODMAN_RUN, *RUN_FLAGS, "--name", name, *env_args, image],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         yield name, f"http://127.0.0.1:{port}"
     finally:
         _podman("rm", "--force", "--time", "0", name, check=False)
+        secret.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
 
 
 def _wait_ready(name: str, base: str) -> None:

@@ -84,6 +84,20 @@ async def test_the_pool_connects_with_the_secret(
         await engine.dispose()
 
 
+async def test_the_secrets_manager_endpoint_of_its_own_wins_over_the_global_one(
+    database_url: str, moto_endpoint: str, secret_arn: str
+) -> None:
+    parts = _parts_settings(database_url, moto_endpoint, secret_arn)
+    # Nothing listens on the global endpoint: only the per-service one can give the password.
+    parts["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    parts["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = moto_endpoint
+    engine = create_engine(make_settings(**parts))
+    try:
+        await ping(engine)
+    finally:
+        await engine.dispose()
+
+
 async def test_a_secret_that_cannot_be_read_fails_the_connection(
     database_url: str, moto_endpoint: str
 ) -> None:

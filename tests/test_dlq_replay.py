@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -179,6 +180,85 @@ async def test_redriven_batches_load(
     assert body["total_count"] == 19
 
 
+class _DeletesFail:
+    """An SQS client whose DLQ deletes fail for every other message (a lost receipt handle,
+    say): sends go through, as to the real main queue."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs = sqs
+
+    async def receive_message(self, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._sqs.receive_message, **kwargs)
+
+    async def send_message_batch(self, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._sqs.send_message_batch, **kwargs)
+
+    async def change_message_visibility_batch(self, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._sqs.change_message_visibility_batch, **kwargs)
+
+    async def delete_message_batch(self, QueueUrl: str, Entries: list[Any]) -> Any:  # noqa: N803
+        kept, dropped = Entries[::2], Entries[1::2]
+        response = await asyncio.to_thread(
+            self._sqs.delete_message_batch, QueueUrl=QueueUrl, Entries=kept
+        )
+        failed = [
+            {"Id": e["Id"], "SenderFault": True, "Code": "ReceiptHandleIsInvalid"} for e in dropped
+        ]
+        return {"Successful": response.get("Successful", []), "Failed": failed}
+
+
+async def test_redrive_counts_failed_deletes_apart_and_exits_1(
+    run: Cli, aws: Aws, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from event_data.loader import dlq
+
+    for n in range(4):
+        aws.sqs.send_message(QueueUrl=aws.dlq_url, MessageBody=_notification(aws.bucket, f"k{n}"))
+    before = aws.queue_depth(aws.queue_url)  # the bucket's s3:TestEvent
+
+    result = await dlq.redrive(_DeletesFail(aws.sqs), aws.dlq_url, aws.queue_url, 4)  # type: ignore[arg-type]
+
+    assert (result.moved, result.failed, result.not_deleted) == (2, 0, 2)
+    assert aws.queue_depth(aws.queue_url) == before + 4  # every message was sent
+    assert aws.queue_depth(aws.dlq_url) == 2  # the undeleted ones are still there
+
+    async def report(*_args: Any) -> dlq.RedriveResult:
+        return dlq.RedriveResult(moved=2, failed=0, not_deleted=2)
+
+    monkeypatch.setattr(dlq, "redrive", report)
+    run.environ(database_url, aws)
+    status, out, _err = await run("dlq", "redrive")
+    assert status == 1
+    assert "moved 2 message(s)" in out
+    assert "2 message(s) were sent but could not be deleted from the DLQ" in out
+
+
+async def test_a_listing_that_dies_hides_the_dlq_only_briefly(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from event_data.loader import dlq
+
+    for n in range(3):
+        aws.sqs.send_message(QueueUrl=aws.dlq_url, MessageBody=_notification(aws.bucket, f"k{n}"))
+
+    async def killed(*_args: Any) -> None:
+        """A listing killed with -9 never hands its messages back."""
+
+    monkeypatch.setattr(dlq, "_release", killed)
+    letters = await dlq.list_dead_letters(_DeletesFail(aws.sqs), aws.dlq_url, 10)  # type: ignore[arg-type]
+    assert sorted(k for d in letters for k in d.keys) == ["k0", "k1", "k2"]
+
+    # Visible again within seconds (the hold), not minutes: a redrive would find them.
+    deadline = time.monotonic() + 30
+    visible: set[str] = set()
+    while len(visible) < 3 and time.monotonic() < deadline:
+        got = aws.sqs.receive_message(
+            QueueUrl=aws.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1
+        )
+        visible.update(m["MessageId"] for m in got.get("Messages", []))
+    assert len(visible) == 3
+
+
 @pytest.fixture
 async def fresh_database_url(template_db: str) -> AsyncIterator[str]:
     """A second, empty database: where a replay rebuilds what the archive holds."""
@@ -206,19 +286,29 @@ async def test_replay_rebuilds_a_fresh_database_from_the_archive_and_adds_nothin
 ) -> None:
     config = GeneratorConfig(seed=3, batch_size=100)
     bodies = list(EventGenerator(config).batch_bytes(300))
+    posted, one_day = datetime.now(UTC), timedelta(days=1)
     for n, body in enumerate([sample_batch_bytes(), *bodies]):
         assert (await post_batch(client, body, f"replay-{n}")).status_code == 200
     await wait_for_count(client, 19)
-    for _ in range(100):
+    # The in-process loader takes its time on a loaded machine: a deadline, not a count.
+    deadline = time.monotonic() + 60
+    original = await _events(database_url)
+    while len(original) < 319 and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
         original = await _events(database_url)
-        if len(original) == 319:
-            break
-        await asyncio.sleep(0.1)
     assert len(original) == 319
-    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    # The archive keys carry the day of receipt: a day either side of the posting covers
+    # batches received either side of midnight UTC.
     run.environ(fresh_database_url, aws)
 
-    status, out, _err = await run("replay", "--from", today, "--to", today, "--quiet")
+    status, out, _err = await run(
+        "replay",
+        "--from",
+        f"{posted - one_day:%Y-%m-%d}",
+        "--to",
+        f"{datetime.now(UTC) + one_day:%Y-%m-%d}",
+        "--quiet",
+    )
 
     assert status == 0, out
     assert "replayed 4 of 4 batch(es): 4 loaded, 0 already loaded" in out

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import asyncpg
 import httpx
 
 from tests.conftest import PREFIX, Aws, post_batch, sample_batch_bytes, wait_for_count
+
+# The test queues' visibility timeout (tests/conftest.py, the aws fixture).
+TEST_VISIBILITY_TIMEOUT_SECONDS = 2
 
 
 async def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -90,9 +94,19 @@ async def test_a_slow_batch_keeps_its_message_invisible_until_it_commits(
     assert aws.queue_depth(aws.queue_url) == 0
 
 
+async def _wait_for_log(logs: list[dict[str, Any]], event: str, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(entry["event"] == event for entry in logs):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no {event} in time")
+        await asyncio.sleep(0.05)
+
+
 async def test_database_outage_pauses_the_loader_instead_of_spending_retries(
     client: httpx.AsyncClient, aws: Aws, database_url: str
 ) -> None:
+    from structlog.testing import capture_logs
+
     name = database_url.rsplit("/", 1)[1]
     dlq_arn = aws.queue_arn(aws.dlq_url)
     aws.sqs.set_queue_attributes(
@@ -108,11 +122,17 @@ async def test_database_outage_pauses_the_loader_instead_of_spending_retries(
         await admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
         )
-        assert (await post_batch(client, sample_batch_bytes(), "outage")).status_code == 200
-        # Five visibility timeouts: a loader that kept receiving would have spent the message's
-        # four receives and sent it to the dead-letter queue by now. A paused one has spent
-        # one, or two if a long poll was already waiting when the outage was noticed.
-        await asyncio.sleep(10)
+        with capture_logs() as logs:
+            assert (await post_batch(client, sample_batch_bytes(), "outage")).status_code == 200
+            # The first receive fails its load: from here the loader is paused.
+            await _wait_for_log(logs, "loader.message_failed")
+            # Five visibility timeouts from then: a loader that kept receiving would have spent
+            # the message's four receives and sent it to the dead-letter queue. A paused one
+            # has spent one, or two if a long poll was already waiting when the outage was
+            # noticed. However slow the machine, the receives it made are in the log.
+            await asyncio.sleep(5 * TEST_VISIBILITY_TIMEOUT_SECONDS)
+        failed = [entry for entry in logs if entry["event"] == "loader.message_failed"]
+        assert 1 <= len(failed) <= 2
         assert aws.queue_depth(aws.dlq_url) == 0
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     finally:
@@ -120,6 +140,23 @@ async def test_database_outage_pauses_the_loader_instead_of_spending_retries(
         await admin.close()
     await wait_for_count(client, 19, timeout=30)
     assert aws.queue_depth(aws.dlq_url) == 0
+
+
+async def _wait_for_lock_wait(database_url: str, timeout: float = 30.0) -> None:
+    """Until a session of the database waits for a lock (a load blocked by the test)."""
+    name = database_url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+            name,
+        ):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("no load waiting on the lock in time")
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
 
 
 async def test_stopping_mid_batch_hands_the_message_back_at_once(
@@ -162,8 +199,8 @@ async def test_stopping_mid_batch_hands_the_message_back_at_once(
             return int(attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
 
         await _wait_for(lambda: hidden() == 1)
-        # Received is not yet in hand: give the consumer a moment to start the load.
-        await asyncio.sleep(1)
+        # Received is not yet loading: wait until the load is stuck on the lock.
+        await _wait_for_lock_wait(database_url)
         with capture_logs() as logs:
             await manager.__aexit__(None, None, None)
         await tx.rollback()

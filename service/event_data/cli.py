@@ -206,8 +206,12 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
         print(f"moved {result.moved} message(s) back to {settings.queue_url}")
         if result.failed:
             print(f"{result.failed} message(s) could not be sent and stay in the DLQ")
-            return 1
-        return 0
+        if result.not_deleted:
+            print(
+                f"{result.not_deleted} message(s) were sent but could not be deleted from the"
+                " DLQ: they are in both queues until the next redrive (loading is idempotent)"
+            )
+        return 1 if result.failed or result.not_deleted else 0
 
     return asyncio.run(run())
 

@@ -80,6 +80,7 @@ class Settings:
     # botocore's per-service overrides; each falls back to aws_endpoint_url
     s3_endpoint_url: str | None
     sqs_endpoint_url: str | None
+    secretsmanager_endpoint_url: str | None
     bucket: str
     queue_url: str
     # None: found from the queue's RedrivePolicy when a command needs it
@@ -252,6 +253,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         aws_endpoint_url=endpoint,
         s3_endpoint_url=_get(env, "AWS_ENDPOINT_URL_S3") or endpoint,
         sqs_endpoint_url=_get(env, "AWS_ENDPOINT_URL_SQS") or endpoint,
+        # botocore's name: the service id "Secrets Manager", spaces as underscores.
+        secretsmanager_endpoint_url=_get(env, "AWS_ENDPOINT_URL_SECRETS_MANAGER") or endpoint,
         bucket=_required(env, "EVENT_DATA_BUCKET", "event-data-archive", dev),
         queue_url=_required(env, "EVENT_DATA_QUEUE_URL", "", dev),
         dlq_url=_get(env, "EVENT_DATA_DLQ_URL"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,13 +19,17 @@ from typing import Any, NamedTuple
 import asyncpg
 import boto3
 import orjson
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from event_data import devstack
 from event_data.events.normalise import normalise_batch
+from tests.chaos import reaper
+from tests.chaos.ports import PORT_ATTEMPTS, free_port
 from tests.chaos.postgres import ThrowawayCluster
 from tests.chaos.proxy import FaultyProxy
 from tests.chaos.sender import SendReport, SparkPostSender
-from tests.chaos.service import ServiceProcess, command, service_env
+from tests.chaos.service import STOP_TIMEOUT_SECONDS, ServiceProcess, command, service_env
 
 REGION = "us-east-1"
 PREFIX = "batches/"
@@ -38,6 +41,23 @@ VISIBILITY_TIMEOUT_SECONDS = 5
 MAX_RECEIVE_COUNT = 10
 DRAIN_TIMEOUT_SECONDS = 150.0
 COMMAND_TIMEOUT_SECONDS = 120.0
+MOTO_STARTUP_TIMEOUT_SECONDS = 30.0
+# The most one scenario may take: its load and faults (the longest, kill-9, restarts the service
+# four times, 30 s of startup allowed each) and then the drain. Past it the scenario is a
+# failed row and the suite goes on to the next.
+SCENARIO_BUDGET_SECONDS = 120.0 + DRAIN_TIMEOUT_SECONDS
+# After the budget, a cancelled scenario still stops its services (30 s each at most, two
+# services in two-tasks).
+SCENARIO_TEARDOWN_SECONDS = 2 * STOP_TIMEOUT_SECONDS
+# initdb, moto and the proxy at the start; moto and the cluster stopped at the end.
+SUITE_OVERHEAD_SECONDS = 120.0
+
+
+def suite_budget(scenarios: int) -> float:
+    """Seconds a suite of ``scenarios`` may take, each using its whole budget."""
+    return SUITE_OVERHEAD_SECONDS + scenarios * (
+        SCENARIO_BUDGET_SECONDS + SCENARIO_TEARDOWN_SECONDS
+    )
 
 
 class Identity(NamedTuple):
@@ -58,13 +78,6 @@ def identities(bodies: Iterable[bytes]) -> set[Identity]:
         assert batch.ts_fallbacks == 0
         found.update(Identity(e.event_id, e.type, e.ts.astimezone(UTC)) for e in batch.events)
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -99,7 +112,7 @@ class Stage:
         self.database_url = suite.cluster.url(database)
         self.s3: Any = boto3.client("s3", endpoint_url=suite.moto_url, region_name=REGION)
         self.sqs: Any = boto3.client("sqs", endpoint_url=suite.moto_url, region_name=REGION)
-        port = free_port()
+        port = free_port()  # the service moves to another if this one is taken meanwhile
         self.env = service_env(env | {"EVENT_DATA_PORT": str(port)})
         self.service = ServiceProcess(
             self.env,
@@ -168,7 +181,14 @@ class Stage:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        out, _ = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_SECONDS)
+        token = reaper.register(reaper.kill_pid(process.pid))
+        try:
+            out, _ = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_SECONDS)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            reaper.forget(token)
         return await process.wait(), out.decode(errors="replace")
 
     async def create_database(self, name: str) -> str:
@@ -247,18 +267,27 @@ class Suite:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.cluster = ThrowawayCluster(free_port())
-        self.moto_port = free_port()
-        self.moto_url = f"http://127.0.0.1:{self.moto_port}"
-        self.proxy = FaultyProxy("127.0.0.1", self.moto_port)
+        self.cluster = ThrowawayCluster()
+        self.moto_port = 0
+        # Its upstream is moto's port, known once moto runs.
+        self.proxy = FaultyProxy("127.0.0.1", 0)
         self._moto: subprocess.Popen[bytes] | None = None
+        self._moto_token: int | None = None
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
 
     async def __aenter__(self) -> Suite:
         devstack.ensure_fake_credentials()
-        self._moto = self._spawn_moto()
-        await asyncio.to_thread(self.cluster.start)
-        await self._wait_for_port(self.moto_port)
-        await self.proxy.start()
+        try:
+            await asyncio.to_thread(self.cluster.start)
+            await self._start_moto()
+            self.proxy = FaultyProxy("127.0.0.1", self.moto_port)
+            await self.proxy.start()
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -270,10 +299,28 @@ class Suite:
             except subprocess.TimeoutExpired:
                 self._moto.kill()
                 self._moto.wait()
+            reaper.forget(self._moto_token)
         await asyncio.to_thread(self.cluster.destroy)
 
+    async def _start_moto(self) -> None:
+        """moto in its own process, apart from the service's, holding S3 and SQS state for the
+        suite. Ready when it answers as moto does: on a port another process took meanwhile,
+        it exits, and starts again on another port."""
+        for _attempt in range(PORT_ATTEMPTS):
+            self.moto_port = free_port()
+            self._moto = self._spawn_moto()
+            self._moto_token = reaper.register(reaper.kill_popen(self._moto))
+            deadline = time.monotonic() + MOTO_STARTUP_TIMEOUT_SECONDS
+            while self._moto.poll() is None and time.monotonic() < deadline:
+                if await asyncio.to_thread(self._moto_answers):
+                    return
+                await asyncio.sleep(0.1)
+            if self._moto.poll() is None:
+                break  # running, but not answering as moto: not a port clash
+            reaper.forget(self._moto_token)
+        raise RuntimeError(f"moto server did not start: see {self.workdir / 'moto.log'}")
+
     def _spawn_moto(self) -> subprocess.Popen[bytes]:
-        # Its own process, apart from the service's, holding S3 and SQS state for the suite.
         moto = Path(sys.executable).with_name("moto_server")
         with (self.workdir / "moto.log").open("ab") as log:
             return subprocess.Popen(
@@ -282,17 +329,19 @@ class Suite:
                 stderr=log,
             )
 
-    @staticmethod
-    async def _wait_for_port(port: int) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                await writer.wait_closed()
-                return
-            await asyncio.sleep(0.1)
-        raise RuntimeError("moto server did not start")
+    def _moto_answers(self) -> bool:
+        """An SQS ListQueues that moto itself answers, not any listener on the port."""
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=self.moto_url,
+            region_name=REGION,
+            config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1}),
+        )
+        try:
+            sqs.list_queues()
+        except (BotoCoreError, ClientError):
+            return False
+        return True
 
     @contextlib.asynccontextmanager
     async def stage(

@@ -12,7 +12,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from tests.chaos import reaper
+from tests.chaos.ports import PORT_ATTEMPTS, free_port
+
 POSTGRES_USER = "postgres"
+# What PostgreSQL logs when its port is taken.
+BIND_FAILED = ("could not bind", "Address already in use")
 
 
 def _bindir() -> Path:
@@ -37,10 +42,12 @@ def _as_postgres(args: list[str]) -> list[str]:
 class ThrowawayCluster:
     """initdb in a temporary directory owned by postgres; pg_ctl start, restart, stop."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self) -> None:
+        self.port = free_port()
         self._bin = _bindir()
         self._dir = Path(tempfile.mkdtemp(prefix="event-data-chaos-pg-"))
+        # Stopped and removed however the suite ends (see reaper).
+        self._reaper_token = reaper.register(self.destroy)
         shutil.chown(self._dir, POSTGRES_USER, POSTGRES_USER)
         self._data = self._dir / "data"
         self._log = self._dir / "postgres.log"
@@ -70,18 +77,30 @@ class ThrowawayCluster:
         )
 
     def start(self) -> None:
+        """initdb, then start; on a port another process took meanwhile, start on another."""
         self._run("initdb", "-D", str(self._data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self._data),
-            "-l",
-            str(self._log),
-            "-w",
-            "-o",
-            self._options(),
-            "start",
-        )
+        for attempt in range(PORT_ATTEMPTS):
+            logged = self._log.stat().st_size if self._log.exists() else 0
+            try:
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    str(self._data),
+                    "-l",
+                    str(self._log),
+                    "-w",
+                    "-o",
+                    self._options(),
+                    "start",
+                )
+                return
+            except subprocess.CalledProcessError:
+                with self._log.open(errors="replace") as log:
+                    log.seek(logged)
+                    clash = any(marker in log.read() for marker in BIND_FAILED)
+                if not clash or attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
 
     def restart(self, mode: str) -> None:
         """``fast`` ends every session cleanly; ``immediate`` is a crash with recovery."""
@@ -100,6 +119,7 @@ class ThrowawayCluster:
         )
 
     def destroy(self) -> None:
+        reaper.forget(self._reaper_token)
         if (self._data / "postmaster.pid").exists():
             with contextlib.suppress(subprocess.SubprocessError):
                 self._run("pg_ctl", "-D", str(self._data), "-w", "-m", "immediate", "stop")

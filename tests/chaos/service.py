@@ -12,9 +12,14 @@ from pathlib import Path
 
 import httpx
 
+from tests.chaos import reaper
+from tests.chaos.ports import PORT_ATTEMPTS, free_port
+
 STARTUP_TIMEOUT_SECONDS = 30.0
 # ECS sends SIGKILL 30 s after SIGTERM: a clean stop must end before.
 STOP_TIMEOUT_SECONDS = 30.0
+# What uvicorn logs when its port is taken.
+BIND_FAILED = b"address already in use"
 
 
 def command(*args: str) -> list[str]:
@@ -31,6 +36,7 @@ class ServiceProcess:
         self.port = port
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
+        self._reaper_token: int | None = None
         self.starts = 0
 
     @property
@@ -38,24 +44,47 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self._process = self._spawn()
-        self.starts += 1
+        """Start and wait for ``/healthz``. The first start moves to another port if another
+        process took its port; a restart keeps its port, which senders already use."""
+        first = self.starts == 0
+        for attempt in range(PORT_ATTEMPTS):
+            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self._process = self._spawn()
+            self.starts += 1
+            if await self._healthy(self._process):
+                return
+            if first and attempt < PORT_ATTEMPTS - 1 and self._port_taken(since=logged):
+                self.port = free_port()
+                self._env = self._env | {"EVENT_DATA_PORT": str(self.port)}
+                continue
+            raise RuntimeError(f"service exited on start: see {self.log_path}")
+
+    async def _healthy(self, process: subprocess.Popen[bytes]) -> bool:
+        """True once ``/healthz`` answers, False if the process exits first."""
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         async with httpx.AsyncClient(timeout=1) as client:
             while time.monotonic() < deadline:
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"service exited on start: see {self.log_path}")
+                if process.poll() is not None:
+                    return False
                 try:
                     if (await client.get(f"{self.base_url}/healthz")).status_code == 200:
-                        return
+                        return True
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"service did not start in time: see {self.log_path}")
 
+    def _port_taken(self, since: int) -> bool:
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            return BIND_FAILED in log.read().lower()
+
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
-            return subprocess.Popen(command("serve"), env=self._env, stdout=log, stderr=log)
+            process = subprocess.Popen(command("serve"), env=self._env, stdout=log, stderr=log)
+        reaper.forget(self._reaper_token)
+        self._reaper_token = reaper.register(reaper.kill_popen(process))
+        return process
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, in-flight messages stay invisible until their

@@ -23,9 +23,13 @@ if TYPE_CHECKING:
 
 # SQS limits (AWS SQS developer guide): 10 messages per receive and per batch call.
 SQS_MAX_BATCH = 10
-# Long enough to list or move a large DLQ without a message showing up twice; a listing hands
-# every message back at once when it is done.
+# How long a redrive holds the messages it has received: it sends and deletes them at once.
 HOLD_SECONDS = 300
+# How long a listing hides what it has read. The listing hands every message back when it ends,
+# but a listing killed with -9 cannot: keep the DLQ (and its depth gauge, and a redrive run in
+# that time) from looking empty for more than a moment. A listing that takes longer sees
+# messages again; it lists each once (by MessageId).
+LIST_HOLD_SECONDS = 10
 # A short long poll: a short poll (0) may miss messages on real SQS, which samples servers.
 POLL_SECONDS = 1
 
@@ -47,7 +51,11 @@ class DeadLetter:
 @dataclass(frozen=True)
 class RedriveResult:
     moved: int
+    # Not sent to the main queue: still in the DLQ, visible again.
     failed: int
+    # Sent, but the delete from the DLQ failed: in both queues until the next redrive moves
+    # them again (harmless, loading is idempotent).
+    not_deleted: int = 0
 
 
 async def dead_letter_queue_url(sqs: SQSClient, queue_url: str, configured: str | None) -> str:
@@ -90,11 +98,11 @@ def _dead_letter(message: Any) -> DeadLetter:
     return DeadLetter(str(message.get("MessageId", "")), keys, count, sent_at)
 
 
-async def _receive(sqs: SQSClient, url: str, count: int) -> list[Any]:
+async def _receive(sqs: SQSClient, url: str, count: int, hold_seconds: int) -> list[Any]:
     response = await sqs.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=min(count, SQS_MAX_BATCH),
-        VisibilityTimeout=HOLD_SECONDS,
+        VisibilityTimeout=hold_seconds,
         WaitTimeSeconds=POLL_SECONDS,
         MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
     )
@@ -115,13 +123,13 @@ async def _release(sqs: SQSClient, url: str, receipts: list[str]) -> None:
 
 
 async def list_dead_letters(sqs: SQSClient, dlq_url: str, limit: int) -> list[DeadLetter]:
-    """Up to ``limit`` messages of the DLQ, left in it. Reading a message hides it, so all are
-    held hidden while listing (none is listed twice) and handed back together at the end."""
+    """Up to ``limit`` messages of the DLQ, left in it. Reading a message hides it: each is held
+    hidden for ``LIST_HOLD_SECONDS`` at most and all are handed back together at the end."""
     found: dict[str, DeadLetter] = {}
     receipts: list[str] = []
     try:
         while len(found) < limit:
-            messages = await _receive(sqs, dlq_url, limit - len(found))
+            messages = await _receive(sqs, dlq_url, limit - len(found), LIST_HOLD_SECONDS)
             before = len(found)
             for message in messages:
                 receipts.append(message["ReceiptHandle"])
@@ -136,9 +144,9 @@ async def list_dead_letters(sqs: SQSClient, dlq_url: str, limit: int) -> list[De
 
 async def redrive(sqs: SQSClient, dlq_url: str, queue_url: str, limit: int) -> RedriveResult:
     """Move up to ``limit`` messages from the DLQ to the main queue: send, then delete."""
-    moved = failed = 0
-    while moved + failed < limit:
-        messages = await _receive(sqs, dlq_url, limit - moved - failed)
+    moved = failed = not_deleted = 0
+    while moved + failed + not_deleted < limit:
+        messages = await _receive(sqs, dlq_url, limit - moved - failed - not_deleted, HOLD_SECONDS)
         if not messages:
             break
         sent = await sqs.send_message_batch(
@@ -151,13 +159,17 @@ async def redrive(sqs: SQSClient, dlq_url: str, queue_url: str, limit: int) -> R
             for i, m in enumerate(messages)
             if str(i) in ok
         ]
+        undeleted = 0
         if done:
-            await sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
-        moved += len(done)
+            deleted = await sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
+            undeleted = len(deleted.get("Failed", []))
+        moved += len(done) - undeleted
+        not_deleted += undeleted
         left = [m["ReceiptHandle"] for i, m in enumerate(messages) if str(i) not in ok]
         if left:
             # Not sent: stays in the DLQ, visible again; stop rather than loop on it.
             await _release(sqs, dlq_url, left)
             failed += len(left)
+        if left or undeleted:
             break
-    return RedriveResult(moved, failed)
+    return RedriveResult(moved, failed, not_deleted)

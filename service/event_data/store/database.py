@@ -25,7 +25,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         secret = SecretPassword(
             settings.database_password_secret,
             region=settings.aws_region,
-            endpoint_url=settings.aws_endpoint_url,
+            endpoint_url=settings.secretsmanager_endpoint_url,
         )
         # SQLAlchemy's asyncpg dialect opens every connection of the pool through this.
         connect_args["async_creator_fn"] = connect_with_secret(secret)
