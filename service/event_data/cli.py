@@ -152,8 +152,18 @@ async def _resources(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, Aws
         await engine.dispose()
 
 
-def cmd_dlq_list(args: argparse.Namespace) -> int:
+async def _dlq_url(settings: Settings, clients: AwsClients) -> str | None:
+    """The dead-letter queue's URL, or None once the reason it cannot be found is printed."""
     from event_data.loader.dlq import DeadLetterQueueUnknown, dead_letter_queue_url
+
+    try:
+        return await dead_letter_queue_url(clients.sqs, settings.queue_url, settings.dlq_url)
+    except DeadLetterQueueUnknown as exc:
+        print(f"event-data: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
     from event_data.loader.dlq import list_dead_letters as list_letters
     from event_data.store.loading import last_failures
 
@@ -162,12 +172,8 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with _resources(settings) as (engine, clients):
-            try:
-                dlq_url = await dead_letter_queue_url(
-                    clients.sqs, settings.queue_url, settings.dlq_url
-                )
-            except DeadLetterQueueUnknown as exc:
-                print(f"event-data: {exc}", file=sys.stderr)
+            dlq_url = await _dlq_url(settings, clients)
+            if dlq_url is None:
                 return 2
             letters = await list_letters(clients.sqs, dlq_url, args.limit)
             reasons = await last_failures(engine, [k for d in letters for k in d.keys])
@@ -188,19 +194,15 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_redrive(args: argparse.Namespace) -> int:
-    from event_data.loader.dlq import DeadLetterQueueUnknown, dead_letter_queue_url, redrive
+    from event_data.loader.dlq import redrive
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
 
     async def run() -> int:
         async with _resources(settings) as (_engine, clients):
-            try:
-                dlq_url = await dead_letter_queue_url(
-                    clients.sqs, settings.queue_url, settings.dlq_url
-                )
-            except DeadLetterQueueUnknown as exc:
-                print(f"event-data: {exc}", file=sys.stderr)
+            dlq_url = await _dlq_url(settings, clients)
+            if dlq_url is None:
                 return 2
             result = await redrive(clients.sqs, dlq_url, settings.queue_url, args.limit)
         print(f"moved {result.moved} message(s) back to {settings.queue_url}")
