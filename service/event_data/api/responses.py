@@ -1,19 +1,19 @@
-"""JSON responses rendered with orjson, and SparkPost's error shape."""
+"""JSON responses (orjson, deep events included), and SparkPost's error shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from event_data.errors import EventDataError, TooManyRequests
+from event_data.events.jsontext import dumps
 
 
 class OrjsonResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return dumps(content)
 
 
 def error_response(status: int, message: str, description: str, code: str) -> Response:

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 import zstandard
 
+from event_data.events.jsontext import TooDeep, dumps
 from event_data.events.normalise import Event
 from event_data.events.text import storable
 from event_data.events.timestamps import format_event_time, parse_event_time
@@ -165,7 +166,10 @@ def _json_column(value: object, kind: type) -> str | None:
     """JSON text for a jsonb column, or None when jsonb cannot hold it faithfully."""
     if not isinstance(value, kind):
         return None
-    text = orjson.dumps(value)
+    try:
+        text = dumps(value)
+    except TooDeep:
+        return None  # kept in the body, which is stored whole
     # jsonb rejects NUL in strings; such a value stays in the body only.
     if b"\\u0000" in text:
         return None
@@ -228,7 +232,7 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
             ab_test_version = _int_value(ab_test.get("version"), *_INT4)
 
     fmt = FORMAT_ZSTD if _DICTIONARY is None else FORMAT_ZSTD_DICT_1
-    body = _HEADER.pack(fmt, mask) + _compressor().compress(orjson.dumps(rest))
+    body = _HEADER.pack(fmt, mask) + _compressor().compress(dumps(rest))
     return StoredEvent(
         ts=event.ts,
         batch_no=batch_no,

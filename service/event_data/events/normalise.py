@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from event_data.events.jsontext import TooDeep, dumps
 from event_data.events.text import storable
 from event_data.events.timestamps import parse_event_time
 
@@ -43,7 +42,8 @@ class Event:
 @dataclass
 class NormalisedBatch:
     events: list[Event] = field(default_factory=list)
-    # Elements that carry no event: the ping `{"msys": {}}`, or values that are not objects.
+    # Elements that carry no event: the ping `{"msys": {}}`, or values that are not objects; and
+    # events nested too deeply to store (jsontext.TooDeep), which the archive still holds.
     skipped: int = 0
     # Events whose timestamp could not be read; they take the batch's received-at time.
     ts_fallbacks: int = 0
@@ -61,7 +61,11 @@ def normalise_batch(elements: list[Any], received_at: datetime) -> NormalisedBat
             if not isinstance(inner, dict):
                 batch.skipped += 1
                 continue
-            event = _normalise_event(str(category), inner, received_at)
+            try:
+                event = _normalise_event(str(category), inner, received_at)
+            except TooDeep:
+                batch.skipped += 1
+                continue
             if event.ts_fallback:
                 batch.ts_fallbacks += 1
             batch.events.append(event)
@@ -96,5 +100,5 @@ def _normalise_event(category: str, inner: dict[str, Any], received_at: datetime
 
 def derived_event_id(category: str, inner: dict[str, Any]) -> str:
     """A deterministic id from the event's content, stable across redeliveries of the batch."""
-    canonical = orjson.dumps([category, inner], option=orjson.OPT_SORT_KEYS)
+    canonical = dumps([category, inner], sort_keys=True)
     return DERIVED_ID_PREFIX + hashlib.blake2b(canonical, digest_size=12).hexdigest()

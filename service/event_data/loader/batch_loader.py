@@ -16,6 +16,7 @@ from event_data.archive.compression import UnreadableArchive, decompress_object
 from event_data.archive.keys import CONTENT_ID_PREFIX, content_digest
 from event_data.archive.s3 import META_BATCH_ID, META_RECEIVED_AT, Archive
 from event_data.events.codec import StoredEvent, encode
+from event_data.events.jsontext import TooDeep
 from event_data.events.normalise import NormalisedBatch, normalise_batch
 from event_data.events.timestamps import parse_event_time
 from event_data.logging import get_logger
@@ -85,7 +86,10 @@ def _prepare(
         if horizon is not None and event.ts < horizon:
             expired += 1  # older than retention: kept in the archive only
             continue
-        rows.append(encode(event, batch_no))
+        try:
+            rows.append(encode(event, batch_no))
+        except TooDeep:
+            normalised.skipped += 1  # the archive keeps it; the rest of the batch loads
     return _Prepared(normalised, rows, expired)
 
 
@@ -123,14 +127,9 @@ class BatchLoader:
         elements = await anyio.to_thread.run_sync(_parse, raw)
         batch_no = await next_batch_no(self._engine)
         horizon = retention_horizon(datetime.now(UTC), self._retention_days)
-        try:
-            prepared = await anyio.to_thread.run_sync(
-                _prepare, elements, received_at, batch_no, horizon
-            )
-        except TypeError as exc:
-            # orjson refuses to encode values nested deeper than 254 levels, where its parser
-            # took up to 1024: the same bytes fail the same way on every retry.
-            raise PoisonBatch(f"an event cannot be encoded: {exc}") from exc
+        prepared = await anyio.to_thread.run_sync(
+            _prepare, elements, received_at, batch_no, horizon
+        )
         await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
         await self._prepare_upcoming_days()
         record = BatchRecord(

@@ -21,11 +21,11 @@ from enum import StrEnum
 from typing import Any
 
 import anyio.to_thread
-import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.errors import InvalidParameter
 from event_data.events.codec import decode
+from event_data.events.jsontext import dumps
 from event_data.query.params import parse_params
 from event_data.store import export as store
 from event_data.store.filters import EventFilter
@@ -145,7 +145,7 @@ def render_ndjson(rows: Sequence[Any]) -> bytes:
     # so a list of them would hold ten times the chunk's bytes.
     out = bytearray()
     for row in rows:
-        out += orjson.dumps(decode(row._mapping), option=orjson.OPT_APPEND_NEWLINE)
+        out += dumps(decode(row._mapping)) + b"\n"
     return bytes(out)
 
 
@@ -157,7 +157,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
+        return dumps(value).decode()
     text = str(value)
     if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
         return "'" + text
