@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,58 +18,23 @@ from tests.conftest import (
     SAMPLE_WINDOW,
     WEBHOOK_AUTH,
     Aws,
-    _free_port,
     sample_batch_bytes,
 )
+from tests.live_server import LiveServer, live_server
 
 EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 @pytest.fixture
-def served(
-    database_url: str, aws: Aws, tmp_path: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    port = _free_port()
-    log_path = tmp_path / "service.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENT_DATA_")}
-    env |= {
-        "DATABASE_URL": database_url,
-        "AWS_ENDPOINT_URL": aws.endpoint,
-        "AWS_REGION": "us-east-1",
-        "EVENT_DATA_BUCKET": aws.bucket,
-        "EVENT_DATA_QUEUE_URL": aws.queue_url,
-        "EVENT_DATA_PORT": str(port),
-        "EVENT_DATA_WEBHOOK_USER": WEBHOOK_AUTH[0],
-        "EVENT_DATA_WEBHOOK_PASSWORD": WEBHOOK_AUTH[1],
-        "EVENT_DATA_API_KEYS": API_KEY,
-        "EVENT_DATA_RETENTION_DAYS": "0",
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "event_data.cli", "serve"], env=env, stdout=log, stderr=log
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise AssertionError("service did not start: " + log_path.read_text())
-    yield base, process, log_path
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+def served(database_url: str, aws: Aws, tmp_path: Path) -> Iterator[LiveServer]:
+    # info: the summary lines this test reads are logged at info
+    with live_server(database_url, aws, tmp_path / "service.log", log_level="info") as server:
+        yield server
 
 
-async def test_serve_loads_answers_and_stops_cleanly_on_sigterm(
-    served: tuple[str, subprocess.Popen[bytes], Path],
-) -> None:
-    base, process, log_path = served
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+async def test_serve_loads_answers_and_stops_cleanly_on_sigterm(served: LiveServer) -> None:
+    process, log_path = served.process, served.log_path
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=10) as client:
         response = await client.post(
             "/webhooks/sparkpost",
             content=sample_batch_bytes(),
