@@ -1,0 +1,252 @@
+"""P6: each canonical query through the Events API over HTTP, beside the very SQL the API runs
+for it, executed through asyncpg on a connection set up as the service's are, fetching every
+row. The SQL is captured from the service's own query code, so the two cannot drift apart.
+
+Each query is also EXPLAINed (ANALYZE) to list the partitions its plan touches: none may lie
+outside its time window.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import asyncpg
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.stack import API_KEY
+from event_data.config import Secret
+from event_data.query.cursor import CursorCodec
+from event_data.query.search import EventSearch
+from event_data.store.database import driver_connection
+from event_data.store.partitions import PARTITION_PREFIX
+
+TARGET = 1.5
+DEEP_PAGES = 20
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    params: dict[str, str]
+    window: tuple[datetime, datetime]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window(start: datetime, end: datetime) -> dict[str, str]:
+    return {"from": _iso(start), "to": _iso(end)}
+
+
+async def canonical_queries(
+    conn: asyncpg.Connection, window: tuple[datetime, datetime]
+) -> list[Query]:
+    """The six queries of the specification, with values taken from the data itself (the
+    middle day of the window), so each one finds what a user would be looking for."""
+    start, end = window
+    mid = start + (end - start) / 2
+    day = (mid, mid + timedelta(days=1))
+    one_day = "ts >= $1 AND ts < $2"
+    recipient = await conn.fetchval(
+        f"SELECT rcpt_to FROM events WHERE {one_day} AND type = 'delivery' ORDER BY ts LIMIT 1",
+        *day,
+    )
+    campaign = await conn.fetchval(
+        f"SELECT campaign_id FROM events WHERE {one_day} AND campaign_id IS NOT NULL"
+        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        *day,
+    )
+    message = await conn.fetchval(
+        f"SELECT message_id FROM events WHERE {one_day} AND type = 'delivery' ORDER BY ts LIMIT 1",
+        *day,
+    )
+    customer = await conn.fetchval(
+        f"SELECT rcpt_meta->'customer'->>'id' FROM events WHERE {one_day}"
+        " AND rcpt_meta ? 'customer' ORDER BY ts LIMIT 1",
+        *day,
+    )
+    ten_days = (mid - timedelta(days=5), mid + timedelta(days=5))
+    week = (mid - timedelta(days=3), mid + timedelta(days=4))
+    return [
+        Query("recipient, 10 days", {"recipients": recipient, **_window(*ten_days)}, ten_days),
+        Query(
+            "campaign + type, 24 h",
+            {"campaigns": campaign, "events": "delivery", **_window(*day)},
+            day,
+        ),
+        Query("message id, 30 days", {"messages": message, **_window(*window)}, window),
+        Query("rcpt_meta key, 7 days", {"rcpt_meta": f"customer.id:{customer}", **_window(*week)}, week),
+        Query("deep cursor page, 7 days", {"per_page": "1000", **_window(*week)}, week),
+        Query(
+            "total_count, broad 24 h",
+            {"events": "delivery,open,initial_open,click", "per_page": "1", **_window(*day)},
+            day,
+        ),
+    ]
+
+
+class Capture:
+    """The statements an engine sends to the driver, with their parameters."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.statements: list[tuple[str, Sequence[Any]]] = []
+        self._engine = engine
+
+    def __enter__(self) -> Capture:
+        event.listen(self._engine.sync_engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self._engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        self.statements.append((statement, tuple(parameters or ())))
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+def _partitions(plan: Any) -> list[str]:
+    """Partitions of ``events`` that the plan scanned (pruned ones do not appear)."""
+    found: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        name = node.get("Relation Name", "")
+        if name.startswith(PARTITION_PREFIX) or name == "events_default":
+            if node.get("Actual Loops", 1) > 0:
+                found.append(name)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return sorted(set(found))
+
+
+def _partition_day(name: str) -> date | None:
+    try:
+        return datetime.strptime(name.removeprefix(PARTITION_PREFIX), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _outside(names: list[str], window: tuple[datetime, datetime]) -> list[str]:
+    first = window[0].astimezone(UTC).date()
+    last = (window[1] - timedelta(microseconds=1)).astimezone(UTC).date()
+    outside = []
+    for name in names:
+        day = _partition_day(name)
+        if day is None or not first <= day <= last:
+            outside.append(name)
+    return outside
+
+
+async def _run_sql(raw: asyncpg.Connection, statements: list[tuple[str, Sequence[Any]]]) -> int:
+    """The statements in the transaction the API runs them in; the rows of the last one."""
+    rows: list[Any] = []
+    if len(statements) > 1:  # a first page: snapshot, count and rows in one snapshot
+        async with raw.transaction(isolation="repeatable_read", readonly=True):
+            for sql, params in statements:
+                rows = await raw.fetch(sql, *params)
+    else:
+        for sql, params in statements:
+            rows = await raw.fetch(sql, *params)
+    return len(rows)
+
+
+async def _deep_link(client: httpx.AsyncClient, params: dict[str, str]) -> tuple[dict[str, str], int]:
+    """Follow ``next`` links DEEP_PAGES pages (fewer if the data ends first)."""
+    query = dict(params)
+    depth = 0
+    for _ in range(DEEP_PAGES):
+        body = (await client.get("/api/v1/events/message", params=query)).json()
+        link = body.get("links", {}).get("next")
+        if not link:
+            break
+        query = dict(parse_qsl(urlsplit(link).query))
+        depth += 1
+    return query, depth
+
+
+async def measure(
+    engine: AsyncEngine,
+    base_url: str,
+    signing_key: str,
+    window: tuple[datetime, datetime],
+    reps: int,
+) -> dict[str, Any]:
+    search = EventSearch(engine, CursorCodec(Secret(signing_key)))
+    results: dict[str, Any] = {}
+    async with (
+        httpx.AsyncClient(base_url=base_url, headers={"Authorization": API_KEY}, timeout=60) as client,
+        engine.connect() as conn,
+    ):
+        raw = await driver_connection(conn)
+        queries = await canonical_queries(raw, window)
+        for query in queries:
+            params = query.params
+            depth = 0
+            if query.name.startswith("deep cursor"):
+                params, depth = await _deep_link(client, params)
+            with Capture(engine) as capture:
+                page = await search.page(params)
+            statements = capture.statements
+            plans = [
+                await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
+                for sql, args in statements
+            ]
+            touched = sorted({name for plan in plans for name in _partitions(_json(plan))})
+            api: list[float] = []
+            sql: list[float] = []
+            rows = 0
+            for i in range(reps + 3):  # the first three warm both sides' caches
+                started = time.perf_counter()
+                response = await client.get("/api/v1/events/message", params=params)
+                response.raise_for_status()
+                api_s = time.perf_counter() - started
+                started = time.perf_counter()
+                rows = await _run_sql(raw, statements)
+                sql_s = time.perf_counter() - started
+                if i >= 3:
+                    api.append(api_s)
+                    sql.append(sql_s)
+            api_p95, sql_p95 = _p95(api), _p95(sql)
+            results[query.name] = {
+                "ratio": round(api_p95 / sql_p95, 2),
+                "api_p95_ms": round(api_p95 * 1000, 2),
+                "sql_p95_ms": round(sql_p95 * 1000, 2),
+                "api_median_ms": round(statistics.median(api) * 1000, 2),
+                "sql_median_ms": round(statistics.median(sql) * 1000, 2),
+                "runs": reps,
+                "results": len(page.results),
+                "total_count": page.total_count,
+                "sql_rows_fetched": rows,
+                "statements": len(statements),
+                "cursor_depth_pages": depth,
+                "params": {k: v for k, v in params.items() if k != "cursor"},
+                "partitions_touched": len(touched),
+                "partitions_outside_window": _outside(touched, query.window),
+            }
+    worst = max(r["ratio"] for r in results.values())
+    outside = sum(len(r["partitions_outside_window"]) for r in results.values())
+    return {
+        "value": worst,
+        "target": f"<= {TARGET}, no partition outside the window",
+        "met": worst <= TARGET and outside == 0,
+        "detail": {"queries": results},
+    }
+
+
+def _json(value: Any) -> Any:
+    import orjson
+
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
