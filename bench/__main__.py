@@ -97,6 +97,7 @@ async def run(size: int, days: int, only: set[str], profile: bool, out: Path) ->
                     results["P1"] = await loader.measure(
                         url,
                         moto.provision(),
+                        moto.pid,
                         workdir,
                         scale["p1_batches"],
                         window[1] + timedelta(days=2),

@@ -19,7 +19,7 @@ import asyncpg
 import orjson
 
 from bench import common
-from bench.stack import Aws, profiled, service
+from bench.stack import Aws, cpu_seconds, cpu_used, profiled, service
 from event_data.archive.s3 import Archive
 from event_data.aws import open_aws_clients
 from event_data.events import codec
@@ -40,7 +40,10 @@ def _prepared_rows(bodies: list[bytes]) -> list[list[codec.StoredEvent]]:
     ]
 
 
-async def _copy_ceiling(database_url: str, prepared: list[list[codec.StoredEvent]]) -> float:
+async def _copy_ceiling(
+    database_url: str, prepared: list[list[codec.StoredEvent]], moto_pid: int
+) -> tuple[float, float]:
+    """Seconds to COPY every batch, and PostgreSQL's busy cores meanwhile."""
     queue: asyncio.Queue[list[codec.StoredEvent]] = asyncio.Queue()
     for rows in prepared:
         queue.put_nowait(rows)
@@ -53,12 +56,14 @@ async def _copy_ceiling(database_url: str, prepared: list[list[codec.StoredEvent
             async with conn.transaction():
                 await conn.copy_records_to_table("events", records=rows, columns=EVENT_COLUMNS)
 
+    before = cpu_seconds(0, moto_pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in connections))
     seconds = time.perf_counter() - started
+    cores = cpu_used(before, cpu_seconds(0, moto_pid), seconds)["postgres"]
     for conn in connections:
         await conn.close()
-    return seconds
+    return seconds, cores
 
 
 async def _loaded(conn: asyncpg.Connection, prefix: str) -> tuple[int, int]:
@@ -88,7 +93,13 @@ async def _time_loading(conn: asyncpg.Connection, batches: int) -> tuple[float, 
 
 
 async def measure(
-    database_url: str, aws: Aws, workdir: Path, batches: int, day: datetime, profile: Path | None
+    database_url: str,
+    aws: Aws,
+    moto_pid: int,
+    workdir: Path,
+    batches: int,
+    day: datetime,
+    profile: Path | None,
 ) -> dict[str, Any]:
     days = (day, day + timedelta(days=2))
     bodies = common.batches(seed=11, start=days[0], end=days[1], events=batches * 1000)
@@ -103,7 +114,7 @@ async def measure(
     conn = await asyncpg.connect(dsn)
     try:
         prepared = _prepared_rows(bodies)
-        copy_seconds = await _copy_ceiling(database_url, prepared)
+        copy_seconds, copy_cores = await _copy_ceiling(database_url, prepared, moto_pid)
         await conn.execute(f"TRUNCATE {names}")
         await conn.execute(f"VACUUM ANALYZE {names}")
 
@@ -115,8 +126,11 @@ async def measure(
         loader = service(database_url, aws, workdir, "p1-loader", loader=True)
         await loader.start()
         try:
+            before = cpu_seconds(loader.pid, moto_pid)
+            started = time.perf_counter()
             with profiled(loader, profile):
                 load_seconds, measured_events = await _time_loading(conn, batches)
+            cores = cpu_used(before, cpu_seconds(loader.pid, moto_pid), time.perf_counter() - started)
         finally:
             loader.stop()
     finally:
@@ -139,6 +153,8 @@ async def measure(
             "copy_events_per_s": round(copy_rate),
             "copy_seconds": round(copy_seconds, 3),
             "concurrency": CONCURRENCY,
+            "cores_busy_while_loading": cores,
+            "postgres_cores_busy_while_copying": copy_cores,
             "timing": "loader: from the first batch committed to the last, the first excluded",
         },
     }

@@ -54,6 +54,11 @@ class Moto:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     def start(self) -> None:
         devstack.ensure_fake_credentials()
         self.port = free_port()
@@ -181,3 +186,33 @@ def hottest(collapsed: Path, top: int = 12) -> list[tuple[str, float]]:
         own[leaf] = own.get(leaf, 0) + int(count)
     ranked = sorted(own.items(), key=lambda item: -item[1])[:top]
     return [(name, round(100 * n / max(total, 1), 1)) for name, n in ranked]
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
+def cpu_seconds(service_pid: int, moto_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the service, moto, and PostgreSQL's processes (Linux /proc):
+    read before and after a measurement, they tell which part the machine's cores went to."""
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    postgres += _cpu_of(int(entry.name))
+            except OSError:
+                continue
+    return {"service": _cpu_of(service_pid), "moto": _cpu_of(moto_pid), "postgres": postgres}
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+    """Cores each part kept busy on average over ``seconds``."""
+    return {name: round((after[name] - before[name]) / seconds, 2) for name in before}
