@@ -34,14 +34,16 @@ def _scale(size: int) -> dict[str, Any]:
     }
 
 
-async def run(size: int, days: int, only: set[str], profile: bool, out: Path) -> int:
+async def run(
+    size: int, days: int, only: set[str], profile: bool, out: Path, database: str
+) -> int:
     scale = _scale(size)
     workdir = Path(tempfile.mkdtemp(prefix="event-data-bench-"))
     moto = Moto(workdir)
     moto.start()
     results: dict[str, Any] = {}
     try:
-        async with scratch_database("event_data_bench") as url:
+        async with scratch_database(database) as url:
             engine = create_engine(common.settings(url))
             try:
                 await migrate(engine)
@@ -142,9 +144,14 @@ def main() -> int:
         help="sample the service with py-spy during P1 and P2 (results/profile-P*.txt)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--database", default="event_data_bench", help="scratch database (dropped and remade)"
+    )
     args = parser.parse_args()
     only = {name.strip().upper() for name in args.only.split(",")} | {"P4", "P5"}
-    return asyncio.run(run(args.size, args.days, only, args.profile, args.out))
+    return asyncio.run(
+        run(args.size, args.days, only, args.profile, args.out, args.database)
+    )
 
 
 if __name__ == "__main__":
