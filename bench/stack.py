@@ -3,7 +3,6 @@ own process for S3 and SQS, and ``event-data serve`` as a real process."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -18,11 +17,11 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from tests.chaos.ports import free_port
+from tests.chaos.service import ServiceProcess, service_env
 
 from event_data import devstack
 from event_data.store.admin import create_database_if_missing, drop_database
-from tests.chaos.ports import free_port
-from tests.chaos.service import ServiceProcess, service_env
 
 REGION = "us-east-1"
 PREFIX = "batches/"
@@ -85,7 +84,10 @@ class Moto:
         """A fresh bucket and queue, with the S3→SQS notification production has."""
         suffix = uuid.uuid4().hex[:8]
         local = devstack.provision(
-            self.url, region=REGION, bucket=f"bench-{suffix}", queue_name=f"bench-{suffix}",
+            self.url,
+            region=REGION,
+            bucket=f"bench-{suffix}",
+            queue_name=f"bench-{suffix}",
             prefix=PREFIX,
         )
         sqs = boto3.client("sqs", endpoint_url=self.url, region_name=REGION)
@@ -143,15 +145,6 @@ def service(
     return ServiceProcess(env, port, workdir / f"{name}.log")
 
 
-async def wait_until(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 @contextlib.contextmanager
 def profiled(process: ServiceProcess, output: Path | None) -> Iterator[None]:
     """py-spy sampling the service for the block's duration, written as collapsed stacks (one
@@ -161,8 +154,17 @@ def profiled(process: ServiceProcess, output: Path | None) -> Iterator[None]:
         return
     spy = subprocess.Popen(
         [
-            str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(process.pid),
-            "--format", "raw", "--output", str(output), "--rate", "250", "--nonblocking",
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(process.pid),
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--rate",
+            "250",
+            "--nonblocking",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -149,6 +149,9 @@ def make_settings(**overrides: Any) -> Settings:
         "EVENT_DATA_SIGNING_KEY": "test-signing-key",
         "EVENT_DATA_RETENTION_DAYS": "0",
         "EVENT_DATA_LOADER_CONCURRENCY": "4",
+        # In-process apps prepare batches in a thread; the worker processes are exercised by
+        # the tests that run `event-data serve` (test_process, test_chaos, test_clients).
+        "EVENT_DATA_LOADER_PROCESSES": "0",
         # Off unless a test turns it on: its rounds would make partitions under other tests.
         "EVENT_DATA_MAINTENANCE_INTERVAL_SECONDS": "0",
     }

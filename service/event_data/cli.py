@@ -224,6 +224,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from event_data.archive.s3 import Archive
     from event_data.loader.batch_loader import BatchLoader
     from event_data.loader.replay import day_prefixes, replay
+    from event_data.loader.workers import PrepareWorkers
     from event_data.store.migrate import migrate
     from event_data.store.partitions import Partitions
 
@@ -251,11 +252,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
             keys = [key for prefix in prefixes for key in await archive.list_keys(prefix)]
             partitions = Partitions(engine)
             await partitions.existing()
-            loader = BatchLoader(engine, archive, partitions, settings.retention_days)
-            with tqdm(total=len(keys), unit="batch", file=sys.stderr, disable=args.quiet) as bar:
-                summary = await replay(
-                    loader, settings.bucket, keys, args.concurrency, lambda _key: bar.update()
-                )
+            workers = PrepareWorkers(settings.loader_processes)
+            loader = BatchLoader(engine, archive, partitions, settings.retention_days, workers)
+            try:
+                with tqdm(
+                    total=len(keys), unit="batch", file=sys.stderr, disable=args.quiet
+                ) as bar:
+                    summary = await replay(
+                        loader, settings.bucket, keys, args.concurrency, lambda _key: bar.update()
+                    )
+            finally:
+                workers.close()
         print(
             f"replayed {summary.batches} of {len(keys)} batch(es): {summary.loaded} loaded,"
             f" {summary.already_loaded} already loaded; events: {summary.events_inserted}"

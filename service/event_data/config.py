@@ -112,6 +112,8 @@ class Settings:
     # exports streaming at once per process (503 beyond), and the longest one may run
     export_concurrency: int = DEFAULT_EXPORT_CONCURRENCY
     export_max_seconds: float = DEFAULT_EXPORT_MAX_SECONDS
+    # processes preparing batches for the loader (parse, normalise, encode); 0: a thread
+    loader_processes: int = 1
 
     @property
     def is_development(self) -> bool:
@@ -131,6 +133,14 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
     if value is None or value.strip() == "":
         return None
     return value.strip()
+
+
+def _available_cpus() -> int:
+    """The CPUs this process may run on (a container's share, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -274,6 +284,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         archive_timeout_seconds=_float(env, "EVENT_DATA_ARCHIVE_TIMEOUT_SECONDS", 6.0),
         loader_enabled=_bool(env, "EVENT_DATA_LOADER_ENABLED", True),
         loader_concurrency=_int(env, "EVENT_DATA_LOADER_CONCURRENCY", 4, minimum=1),
+        loader_processes=_int(env, "EVENT_DATA_LOADER_PROCESSES", _available_cpus()),
         db_pool_size=_int(env, "EVENT_DATA_DB_POOL_SIZE", 10, minimum=1),
         shutdown_timeout_seconds=_float(env, "EVENT_DATA_SHUTDOWN_TIMEOUT_SECONDS", 15.0),
         # uvicorn's own variable: the proxies whose X-Forwarded-* headers are believed (the ALB).

@@ -17,6 +17,7 @@ from event_data.ingest.receiver import Receiver
 from event_data.ingest.tokens import TokenIssuer
 from event_data.loader.batch_loader import BatchLoader
 from event_data.loader.consumer import QueueConsumer
+from event_data.loader.workers import PrepareWorkers
 from event_data.logging import get_logger
 from event_data.maintenance.queues import DeadLetterQueue
 from event_data.maintenance.task import Maintenance, MaintenanceLoop
@@ -58,10 +59,12 @@ def make_lifespan(settings: Settings) -> object:
             partitions = Partitions(engine)
             await partitions.existing()
             if settings.loader_enabled and settings.queue_url:
+                workers = PrepareWorkers(settings.loader_processes)
+                stack.callback(workers.close)
                 consumer = QueueConsumer(
                     clients.sqs,
                     settings.queue_url,
-                    BatchLoader(engine, archive, partitions, settings.retention_days),
+                    BatchLoader(engine, archive, partitions, settings.retention_days, workers),
                     engine,
                     settings.loader_concurrency,
                 )

@@ -1,4 +1,6 @@
-"""One archived batch into PostgreSQL: fetch, decompress, parse, normalise, COPY."""
+"""One archived batch into PostgreSQL: fetch, decompress, parse, normalise, COPY.
+
+``PoisonBatch`` is re-exported here: it is what the consumer dead-letters."""
 
 from __future__ import annotations
 
@@ -8,17 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio.to_thread
-import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.archive.compression import UnreadableArchive, decompress_object
 from event_data.archive.keys import CONTENT_ID_PREFIX, content_digest
 from event_data.archive.s3 import META_BATCH_ID, META_RECEIVED_AT, Archive
-from event_data.events.codec import StoredEvent, encode
-from event_data.events.jsontext import TooDeep
-from event_data.events.normalise import NormalisedBatch, normalise_batch
 from event_data.events.timestamps import parse_event_time
+from event_data.loader.prepare import PoisonBatch as PoisonBatch
+from event_data.loader.workers import PrepareWorkers
 from event_data.logging import get_logger
 from event_data.store.loading import BatchRecord, batch_loaded, load_batch, next_batch_no
 from event_data.store.partitions import PartitionError, Partitions, upcoming_days
@@ -29,10 +29,6 @@ log = get_logger(__name__)
 
 # A read that has not finished by then is stuck, not slow: give the message back to the queue.
 ARCHIVE_GET_TIMEOUT_SECONDS = 120
-
-
-class PoisonBatch(ValueError):
-    """The object can never load: retrying will not help, only a person can."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +46,6 @@ class LoadResult:
     seconds: float
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    normalised: NormalisedBatch
-    rows: list[StoredEvent]
-    expired: int
-
-
 def _unpack(data: bytes) -> tuple[bytes, str]:
     """The batch's raw bytes and their digest (the same digest the receiver computed)."""
     try:
@@ -66,38 +55,17 @@ def _unpack(data: bytes) -> tuple[bytes, str]:
     return raw, content_digest(raw)
 
 
-def _parse(raw: bytes) -> list[object]:
-    try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise PoisonBatch(f"batch is not valid JSON: {exc}") from exc
-    if not isinstance(parsed, list):
-        raise PoisonBatch("batch is not a JSON array")
-    return parsed
-
-
-def _prepare(
-    elements: list[object], received_at: datetime, batch_no: int, horizon: datetime | None
-) -> _Prepared:
-    normalised = normalise_batch(elements, received_at)
-    rows: list[StoredEvent] = []
-    expired = 0
-    for event in normalised.events:
-        if horizon is not None and event.ts < horizon:
-            expired += 1  # older than retention: kept in the archive only
-            continue
-        try:
-            rows.append(encode(event, batch_no))
-        except TooDeep:
-            normalised.skipped += 1  # the archive keeps it; the rest of the batch loads
-    return _Prepared(normalised, rows, expired)
-
-
 class BatchLoader:
     def __init__(
-        self, engine: AsyncEngine, archive: Archive, partitions: Partitions, retention_days: int
+        self,
+        engine: AsyncEngine,
+        archive: Archive,
+        partitions: Partitions,
+        retention_days: int,
+        workers: PrepareWorkers | None = None,
     ) -> None:
         self._engine = engine
+        self._workers = workers or PrepareWorkers(0)
         self._archive = archive
         self._partitions = partitions
         self._retention_days = retention_days
@@ -124,13 +92,10 @@ class BatchLoader:
             or obj.last_modified
             or datetime.now(UTC)
         )
-        elements = await anyio.to_thread.run_sync(_parse, raw)
         batch_no = await next_batch_no(self._engine)
         horizon = retention_horizon(datetime.now(UTC), self._retention_days)
-        prepared = await anyio.to_thread.run_sync(
-            _prepare, elements, received_at, batch_no, horizon
-        )
-        await self._partitions.ensure({row.ts.astimezone(UTC).date() for row in prepared.rows})
+        prepared = await self._workers.prepare(raw, received_at, batch_no, horizon)
+        await self._partitions.ensure(set(prepared.days))
         await self._prepare_upcoming_days()
         record = BatchRecord(
             batch_no=batch_no,
@@ -138,20 +103,20 @@ class BatchLoader:
             content_digest=digest,
             archive_key=key,
             received_at=received_at,
-            events_total=len(prepared.normalised.events),
+            events_total=prepared.events_total,
             events_expired=prepared.expired,
-            elements_skipped=prepared.normalised.skipped,
+            elements_skipped=prepared.skipped,
         )
         outcome = await load_batch(self._engine, record, prepared.rows)
         return LoadResult(
             batch_id=batch_id,
             key=key,
             already_loaded=outcome.already_loaded,
-            events_total=len(prepared.normalised.events),
+            events_total=prepared.events_total,
             inserted=outcome.inserted,
             duplicates=outcome.duplicates,
             expired=prepared.expired,
-            skipped=prepared.normalised.skipped,
-            undated=prepared.normalised.ts_fallbacks,
+            skipped=prepared.skipped,
+            undated=prepared.undated,
             seconds=time.perf_counter() - started,
         )
