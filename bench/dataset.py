@@ -1,5 +1,5 @@
 """The searchable history P4 and P6 are measured on: ``size`` generated events over ``days``
-days, loaded through the loader's own code (normalise, encode, COPY with its batch record), in
+days, loaded through the loader's own code (prepare_batch, then COPY with its batch record), in
 one worker process per core, each taking whole days.
 
 Every batch is also compressed as the receiver archives it, which is P5's numerator.
@@ -13,12 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import orjson
-
 from event_data.archive.compression import compress_batch
 from event_data.config import load_settings
-from event_data.events import codec
-from event_data.events.normalise import normalise_batch
+from event_data.loader.prepare import prepare_batch
 from event_data.store.database import create_engine
 from event_data.store.loading import BatchRecord, load_batch, next_batch_no
 from event_data.store.partitions import Partitions
@@ -62,15 +59,13 @@ async def _load_day(database_url: str, day: int, events: int, seed: int) -> Load
             raw += len(body)
             archived += len(compress_batch(body))
             batch_no = await next_batch_no(engine)
-            rows = [
-                codec.encode(e, batch_no) for e in normalise_batch(orjson.loads(body), now).events
-            ]
-            await partitions.ensure({row.ts.astimezone(UTC).date() for row in rows})
+            prepared = prepare_batch(body, now, batch_no, None)
+            await partitions.ensure(set(prepared.days))
             name = f"dataset-{day}-{i}"
-            await load_batch(
-                engine, BatchRecord(batch_no, name, name, name, now, len(rows), 0, 0), rows
-            )
-            loaded += len(rows)
+            count = prepared.rows.count
+            record = BatchRecord(batch_no, name, name, name, now, count, 0, 0)
+            await load_batch(engine, record, prepared.rows)
+            loaded += count
             batches += 1
     finally:
         await engine.dispose()

@@ -139,7 +139,7 @@ def service(
             "EVENT_DATA_SIGNING_KEY": SIGNING_KEY,
             "EVENT_DATA_RETENTION_DAYS": "0",
             "EVENT_DATA_LOADER_ENABLED": "true" if loader else "false",
-            "EVENT_DATA_LOG_LEVEL": "warning",
+            "EVENT_DATA_LOG_LEVEL": os.environ.get("BENCH_SERVICE_LOG_LEVEL", "warning"),
         }
     )
     return ServiceProcess(env, port, workdir / f"{name}.log")
@@ -165,6 +165,7 @@ def profiled(process: ServiceProcess, output: Path | None) -> Iterator[None]:
             "--rate",
             "250",
             "--nonblocking",
+            "--subprocesses",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -193,26 +194,47 @@ def hottest(collapsed: Path, top: int = 12) -> list[tuple[str, float]]:
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_of(pid: int) -> float:
+def _stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a process."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS  # ppid, utime + stime
 
 
 def cpu_seconds(service_pid: int, moto_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the service, moto, and PostgreSQL's processes (Linux /proc):
-    read before and after a measurement, they tell which part the machine's cores went to."""
+    """CPU seconds used so far by the service (with its worker processes), moto, and
+    PostgreSQL's processes (Linux /proc): read before and after a measurement, they tell which
+    part the machine's cores went to."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     postgres = 0.0
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    postgres += _cpu_of(int(entry.name))
-            except OSError:
-                continue
-    return {"service": _cpu_of(service_pid), "moto": _cpu_of(moto_pid), "postgres": postgres}
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(entry.name)
+        if stat is None:
+            continue
+        pid = int(entry.name)
+        parents[pid], cpu[pid] = stat
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                postgres += stat[1]
+        except OSError:
+            continue
+
+    def within(pid: int, root: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    service = sum(
+        seconds for pid, seconds in cpu.items() if service_pid and within(pid, service_pid)
+    )
+    return {"service": service, "moto": cpu.get(moto_pid, 0.0), "postgres": postgres}
 
 
 def cpu_used(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:

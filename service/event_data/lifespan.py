@@ -61,6 +61,7 @@ def make_lifespan(settings: Settings) -> object:
             if settings.loader_enabled and settings.queue_url:
                 workers = PrepareWorkers(settings.loader_processes)
                 stack.callback(workers.close)
+                await workers.start()
                 consumer = QueueConsumer(
                     clients.sqs,
                     settings.queue_url,

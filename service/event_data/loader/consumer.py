@@ -202,6 +202,7 @@ class QueueConsumer:
                 skipped=result.skipped,
                 undated=result.undated,
                 ms=round(result.seconds * 1000, 1),
+                **(result.stages or {}),
             )
 
     async def _fail(

@@ -15,6 +15,7 @@ import orjson
 from event_data.events.codec import StoredEvent, encode
 from event_data.events.jsontext import TooDeep
 from event_data.events.normalise import normalise_batch
+from event_data.store.copy_binary import EncodedRows, encode_rows
 
 
 class PoisonBatch(ValueError):
@@ -23,7 +24,8 @@ class PoisonBatch(ValueError):
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    rows: list[StoredEvent]
+    # in binary COPY format already: one bytes object crosses back from a worker process
+    rows: EncodedRows
     days: frozenset[date]
     events_total: int
     # older than retention: kept in the archive only
@@ -59,7 +61,7 @@ def prepare_batch(
         except TooDeep:
             skipped += 1  # the archive keeps it; the rest of the batch loads
     return PreparedBatch(
-        rows=rows,
+        rows=encode_rows(rows),
         days=frozenset(row.ts.astimezone(UTC).date() for row in rows),
         events_total=len(normalised.events),
         expired=expired,

@@ -22,6 +22,10 @@ from event_data.logging import get_logger
 log = get_logger(__name__)
 
 
+def _started() -> None:
+    """Nothing: submitted once per worker to start it."""
+
+
 class WorkerLost(RuntimeError):
     """A worker process died while preparing the batch; the batch is retried."""
 
@@ -39,10 +43,22 @@ class PrepareWorkers:
         if self._pool is None:
             # forkserver: the service's process has threads (botocore, anyio), which fork would
             # copy mid-operation; workers start from a clean process that imported the code once.
+            # The preload includes what the service's main module imports, which each worker
+            # imports again on start: done once in the fork server, it costs a worker nothing.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["event_data.loader.prepare"])
+            context.set_forkserver_preload(["event_data.cli", "event_data.loader.prepare"])
             self._pool = ProcessPoolExecutor(max_workers=self._processes, mp_context=context)
         return self._pool
+
+    async def start(self) -> None:
+        """Start every worker now, so the first batches do not wait for processes to start."""
+        if self._processes == 0:
+            return
+        pool = self._executor()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(pool, _started) for _ in range(self._processes))
+        )
 
     async def prepare(
         self, raw: bytes, received_at: datetime, batch_no: int, horizon: datetime | None

@@ -17,9 +17,12 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.events.codec import StoredEvent
+from event_data.store.copy_binary import EncodedRows
 from event_data.store.database import driver_connection
 
 EVENT_COLUMNS: tuple[str, ...] = StoredEvent._fields
+# A row in EVENT_COLUMNS order: a StoredEvent, or the plain tuple of one.
+EventRow = tuple[Any, ...]
 _INCOMING = "events_incoming"
 
 
@@ -59,9 +62,10 @@ async def next_batch_no(engine: AsyncEngine) -> int:
 
 
 async def load_batch(
-    engine: AsyncEngine, record: BatchRecord, rows: Sequence[StoredEvent]
+    engine: AsyncEngine, record: BatchRecord, rows: Sequence[EventRow] | EncodedRows
 ) -> LoadOutcome:
-    """Record the batch and insert its events in one transaction."""
+    """Record the batch and insert its events (rows, or rows already in COPY format) in one
+    transaction."""
     async with engine.connect() as conn:
         raw = await driver_connection(conn)
         async with raw.transaction():
@@ -81,8 +85,9 @@ async def load_batch(
             )
             if claimed is None:
                 return LoadOutcome(already_loaded=True, inserted=0, duplicates=0)
-            inserted = await _insert_events(raw, rows) if rows else 0
-            duplicates = len(rows) - inserted
+            count = rows.count if isinstance(rows, EncodedRows) else len(rows)
+            inserted = await _insert_events(raw, rows) if count else 0
+            duplicates = count - inserted
             await raw.execute(
                 "UPDATE batches SET events_loaded = $2, events_duplicate = $3, loaded_at = now()"
                 " WHERE batch_no = $1",
@@ -93,7 +98,18 @@ async def load_batch(
     return LoadOutcome(already_loaded=False, inserted=inserted, duplicates=duplicates)
 
 
-async def _insert_events(raw: asyncpg.Connection[Any], rows: Sequence[StoredEvent]) -> int:
+async def _copy(
+    raw: asyncpg.Connection[Any], table: str, rows: Sequence[EventRow] | EncodedRows
+) -> None:
+    if isinstance(rows, EncodedRows):
+        await raw.copy_to_table(table, source=rows.chunks(), columns=EVENT_COLUMNS, format="binary")
+    else:
+        await raw.copy_records_to_table(table, records=rows, columns=EVENT_COLUMNS)
+
+
+async def _insert_events(
+    raw: asyncpg.Connection[Any], rows: Sequence[EventRow] | EncodedRows
+) -> int:
     """COPY straight into ``events``; if any event is already there, go through a staging
     table and let ``ON CONFLICT DO NOTHING`` keep the first copy.
 
@@ -101,14 +117,14 @@ async def _insert_events(raw: asyncpg.Connection[Any], rows: Sequence[StoredEven
     the second."""
     try:
         async with raw.transaction():
-            await raw.copy_records_to_table("events", records=rows, columns=EVENT_COLUMNS)
-        return len(rows)
+            await _copy(raw, "events", rows)
+        return rows.count if isinstance(rows, EncodedRows) else len(rows)
     except asyncpg.UniqueViolationError:
         pass
     await raw.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {_INCOMING} (LIKE events) ON COMMIT DELETE ROWS"
     )
-    await raw.copy_records_to_table(_INCOMING, records=rows, columns=EVENT_COLUMNS)
+    await _copy(raw, _INCOMING, rows)
     status = await raw.execute(
         f"INSERT INTO events SELECT * FROM {_INCOMING} ON CONFLICT DO NOTHING"  # noqa: S608
     )
