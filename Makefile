@@ -8,6 +8,9 @@ NODE_CLIENT := tests/clients/node
 # SparkPost's Node client, for the test that runs it; without npm that test is skipped.
 NODE_DEPS := $(if $(shell command -v npm 2>/dev/null),$(NODE_CLIENT)/node_modules)
 CHAOS_ARGS ?=
+# make bench SIZE=10000000: the full run; BENCH_ARGS=--profile adds py-spy profiles
+SIZE ?=
+BENCH_ARGS ?=
 # The image: a local Debian base here (no registry is reachable), any python3 base elsewhere.
 IMAGE ?= localhost/event-data:dev
 BASE_IMAGE ?= localhost/event-data-base:bookworm
@@ -18,7 +21,7 @@ PODMAN_FLAGS := --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1000:100
 CA_BUNDLE := /etc/ssl/certs/ca-certificates.crt
 
 .PHONY: help bootstrap postgres run test lint format pytest infra tfcheck tfvars checkov hadolint \
-	podman base-image image chaos clean
+	podman base-image image chaos bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -43,6 +46,9 @@ $(NODE_CLIENT)/node_modules: $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-
 
 chaos: bootstrap postgres ## the fault suite: the real service under kill -9, outages, redelivery
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
+
+bench: bootstrap postgres ## performance targets P1-P6 beside their ceilings (SIZE=10000000: full run)
+	$(BIN)/python -m bench $(if $(SIZE),--size $(SIZE)) $(BENCH_ARGS)
 
 lint: bootstrap ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
