@@ -16,8 +16,11 @@ def plan(results: dict[str, Any]) -> dict[str, Any]:
     loader = results["P1"]["detail"]["loader_events_per_s"]
     copy = results["P1"]["detail"]["copy_events_per_s"]
     ack = results["P2"]["detail"]["concurrency_16"]["events_per_s"]
-    # One task both acknowledges and loads every event it takes, on the same core.
-    per_task = 1 / (1 / loader + 1 / ack)
+    service_us = results["P1"]["detail"]["cpu_us_per_event_loading"]["service"]
+    # What one vCPU of a task loads when it has the core to itself (in production the
+    # database, S3 and SQS are elsewhere), and what it also acknowledges.
+    load_per_core = 1e6 / service_us
+    per_task = 1 / (1 / load_per_core + 1 / ack)
     per_day = PEAK_EVENTS_PER_S * SECONDS_PER_DAY
     return {
         "disk_bytes_per_event": disk,
@@ -25,8 +28,9 @@ def plan(results: dict[str, Any]) -> dict[str, Any]:
         "free_tier_20gb_days_at_1m_per_day": round(FREE_TIER_BYTES / (disk * 1_000_000), 1),
         "free_tier_20gb_days_at_10m_per_day": round(FREE_TIER_BYTES / (disk * 10_000_000), 1),
         "ack_events_per_s_per_task": ack,
-        "loader_events_per_s_per_task": loader,
-        "events_per_s_per_task": round(per_task),
+        "loader_events_per_s_here": loader,
+        "loader_events_per_s_per_vcpu": round(load_per_core),
+        "events_per_s_per_vcpu_task": round(per_task),
         "tasks_for_20000_events_per_s": math.ceil(PEAK_EVENTS_PER_S / per_task),
         "database_copy_ceiling_events_per_s_here": copy,
         "database_cores_for_20000_events_per_s": round(
@@ -36,7 +40,8 @@ def plan(results: dict[str, Any]) -> dict[str, Any]:
         "database_gb_for_30_days_at_20000_events_per_s": round(30 * per_day * disk / 10**9),
         "database_gb_for_365_days_at_20000_events_per_s": round(365 * per_day * disk / 10**9),
         "notes": (
-            "per task: one core acknowledging and loading the same events; the database ceiling"
-            " scales this machine's COPY rate by its cores"
+            "per task: one vCPU acknowledging and loading the same events, from the service's CPU"
+            " per event measured in P1; the database ceiling scales this machine's COPY rate by"
+            " its cores"
         ),
     }

@@ -158,6 +158,11 @@ async def measure(
             "concurrency": CONCURRENCY,
             "cores_busy_while_loading": cores,
             "postgres_cores_busy_while_copying": copy_cores,
+            # CPU per event by part: what a core buys where the parts do not share a machine
+            "cpu_us_per_event_loading": {
+                part: round(busy / loader_rate * 1e6, 1) for part, busy in cores.items()
+            },
+            "cpu_us_per_event_copying": {"postgres": round(copy_cores / copy_rate * 1e6, 1)},
             "timing": "loader: from the first batch committed to the last, the first excluded",
         },
     }
