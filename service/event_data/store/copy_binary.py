@@ -20,9 +20,10 @@ from event_data.events.codec import StoredEvent
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)  # flags, header extension
 _TRAILER = struct.pack("!h", -1)
 _NULL = struct.pack("!i", -1)
-_FIELDS = struct.pack("!h", len(StoredEvent._fields))
+_FIELD_COUNT = len(StoredEvent._fields)
+# field count, then ts and batch_no (never NULL) as length-prefixed int8s
+_ROW_START = struct.Struct("!hiqiq").pack
 _LENGTH = struct.Struct("!i").pack
-_INT8 = struct.Struct("!iq").pack
 _INT4 = struct.Struct("!ii").pack
 _INT2 = struct.Struct("!ih").pack
 _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -55,32 +56,29 @@ def _micros(moment: datetime) -> int:
 def encode_rows(rows: Sequence[Sequence[Any]]) -> EncodedRows:
     """``rows`` (in ``StoredEvent`` column order) as one binary COPY payload."""
     out = bytearray(_SIGNATURE)
+    texts = range(_FIRST_TEXT, _FIRST_JSONB)
     for row in rows:
-        out += _FIELDS
-        out += _INT8(8, _micros(row[0]))
-        out += _INT8(8, row[1])
-        for value in (row[2], row[3]):
-            out += _NULL if value is None else _INT4(4, value)
-        out += _NULL if row[4] is None else _INT2(2, row[4])
-        for index in range(_FIRST_TEXT, _FIRST_JSONB):
+        out += _ROW_START(_FIELD_COUNT, 8, _micros(row[0]), 8, row[1])
+        value = row[2]
+        out += _NULL if value is None else _INT4(4, value)
+        value = row[3]
+        out += _NULL if value is None else _INT4(4, value)
+        value = row[4]
+        out += _NULL if value is None else _INT2(2, value)
+        for index in texts:
             text = row[index]
             if text is None:
                 out += _NULL
             else:
                 data = text.encode()
-                out += _LENGTH(len(data))
-                out += data
-        for index in (_FIRST_JSONB, _FIRST_JSONB + 1):
-            text = row[index]
+                out += _LENGTH(len(data)) + data
+        for text in (row[_FIRST_JSONB], row[_FIRST_JSONB + 1]):
             if text is None:
                 out += _NULL
             else:
                 data = text.encode()
-                out += _LENGTH(len(data) + 1)
-                out += _JSONB_VERSION
-                out += data
+                out += _LENGTH(len(data) + 1) + _JSONB_VERSION + data
         body = row[_BODY]
-        out += _LENGTH(len(body))
-        out += body
+        out += _LENGTH(len(body)) + body
     out += _TRAILER
     return EncodedRows(bytes(out), len(rows))
