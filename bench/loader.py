@@ -142,9 +142,11 @@ async def measure(
 
     loader_rate = measured_events / load_seconds
     copy_rate = events / copy_seconds
+    ratio = loader_rate / copy_rate
     return {
-        "value": round(loader_rate / copy_rate, 3),
+        "value": round(ratio, 3),
         "target": f">= {TARGET}",
+        "met": ratio >= TARGET,
         "detail": {
             "events": events,
             "batches": batches,

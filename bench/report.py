@@ -50,11 +50,6 @@ def _commit() -> str:
         return ""
 
 
-def _met(result: dict[str, Any], key: str) -> bool:
-    if "met" in result:
-        return bool(result["met"])
-    value = result["value"]
-    return value >= 0.6 if key == "P1" else value <= float(result["target"].split()[-1])
 
 
 def table(results: dict[str, Any]) -> str:
@@ -63,7 +58,7 @@ def table(results: dict[str, Any]) -> str:
         if key not in results:
             continue
         result = results[key]
-        mark = "yes" if _met(result, key) else "NO"
+        mark = "yes" if result["met"] else "NO"
         lines.append(f"{key:4} {title:34} {result['value']:>9}  {result['target']:<14} {mark}")
     if "P6" in results:
         lines.append("")
