@@ -50,8 +50,6 @@ def _commit() -> str:
         return ""
 
 
-
-
 def table(results: dict[str, Any]) -> str:
     lines = [f"{'':4} {'measure':34} {'value':>9}  {'target':<14} met", "-" * 70]
     for key, title in TITLES.items():
