@@ -19,6 +19,7 @@ from event_data.archive.compression import compress_batch
 from event_data.archive.keys import archive_key, batch_id_from_header, content_digest
 from event_data.archive.s3 import Archive
 from event_data.errors import BadRequest, ServiceUnavailable
+from event_data.events.jsonread import loads_fast
 from event_data.logging import get_logger
 
 log = get_logger(__name__)
@@ -61,8 +62,10 @@ class NotABatch(BadRequest):
 
 
 def _prepare(body: bytes) -> _Prepared:
+    # Only the check that the body is JSON: the archive keeps the bytes, and the loader reads
+    # the numbers as sent. loads_fast takes numbers orjson cannot hold (1e400) too.
     try:
-        parsed = orjson.loads(body)
+        parsed = loads_fast(body)
     except orjson.JSONDecodeError as exc:
         raise NotJson(f"body is not valid JSON: {exc}") from exc
     if not isinstance(parsed, list):

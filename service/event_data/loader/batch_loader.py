@@ -16,6 +16,7 @@ from event_data.archive.compression import UnreadableArchive, decompress_object
 from event_data.archive.keys import CONTENT_ID_PREFIX, content_digest
 from event_data.archive.s3 import META_BATCH_ID, META_RECEIVED_AT, Archive
 from event_data.events.codec import StoredEvent, encode
+from event_data.events.jsonread import loads
 from event_data.events.jsontext import TooDeep
 from event_data.events.normalise import NormalisedBatch, normalise_batch
 from event_data.events.timestamps import parse_event_time
@@ -67,8 +68,9 @@ def _unpack(data: bytes) -> tuple[bytes, str]:
 
 
 def _parse(raw: bytes) -> list[object]:
+    # Numbers as sent (product.md, Decisions 8): orjson's reading where it writes them back so.
     try:
-        parsed = orjson.loads(raw)
+        parsed = loads(raw)
     except orjson.JSONDecodeError as exc:
         raise PoisonBatch(f"batch is not valid JSON: {exc}") from exc
     if not isinstance(parsed, list):
