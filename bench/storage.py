@@ -13,11 +13,9 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-import orjson
-
 from event_data.archive.compression import compress_batch
 from event_data.config import load_settings
-from event_data.events import codec
+from event_data.events import codec, jsonread
 from event_data.events.normalise import normalise_batch
 from event_data.store.admin import create_database_if_missing, drop_database
 from event_data.store.database import create_engine, driver_connection
@@ -68,7 +66,7 @@ async def run(events: int) -> None:
             started = time.perf_counter()
             batch_no = await next_batch_no(engine)
             rows = [
-                codec.encode(e, batch_no) for e in normalise_batch(orjson.loads(body), now).events
+                codec.encode(e, batch_no) for e in normalise_batch(jsonread.loads(body), now).events
             ]
             encoded = time.perf_counter()
             await partitions.ensure({row.ts.date() for row in rows})
