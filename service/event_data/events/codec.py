@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 import struct
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from typing import Any, NamedTuple
 
-import orjson
 import zstandard
 
-from event_data.events.jsontext import TooDeep, dumps
+from event_data.events.jsonread import JsonNumber, kept_numbers, loads_exact, loads_fast
+from event_data.events.jsontext import TooDeep, dumps, written
 from event_data.events.normalise import Event
 from event_data.events.text import storable
 from event_data.events.timestamps import format_event_time, parse_event_time
@@ -59,6 +60,9 @@ _SURELY_SHORT = MAX_COLUMN_BYTES // 4
 BIT_RCPT_META = 1 << 17
 BIT_RCPT_TAGS = 1 << 18
 BIT_SUBACCOUNT_ID = 1 << 19
+# The event holds numbers kept as sent (jsonread.JsonNumber) in the body or in the rcpt_meta /
+# rcpt_tags columns: read them exactly. Without it orjson reads every number as it was written.
+BIT_EXACT_NUMBERS = 1 << 20
 
 # Fields the Events API returns as integers (product.md, Decisions 8).
 INTEGER_FIELDS = ("customer_id", "subaccount_id")
@@ -149,34 +153,88 @@ _PADDED_MINUS_DIGITS = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
 
 
 def _int_value(value: object, low: int, high: int) -> int | None:
-    """An integer from an int or a string of ASCII digits (as SparkPost sends numbers)."""
+    """An integer from an int, a string of ASCII digits (as SparkPost sends numbers) or a
+    number kept as sent that spells an integer."""
+    number: int | None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and _PADDED_MINUS_DIGITS.match(value):
         number = int(value)
+    elif isinstance(value, JsonNumber):
+        number = value.integer()
     else:
         return None
-    return number if low <= number <= high else None
+    return number if number is not None and low <= number <= high else None
 
 
 _INT4 = (-(2**31), 2**31 - 1)
 _INT2 = (-(2**15), 2**15 - 1)
 
 
-def _json_column(value: object, kind: type) -> str | None:
-    """JSON text for a jsonb column, or None when jsonb cannot hold it faithfully."""
+# The numbers PostgreSQL's numeric, and so jsonb, holds: up to 131,072 digits before the decimal
+# point and 16,383 after it (PostgreSQL documentation, "Arbitrary Precision Numbers"); past them
+# the whole COPY fails with "value overflows numeric format".
+NUMERIC_MAX_INTEGER_DIGITS = 131072
+NUMERIC_MAX_SCALE = 16383
+_NUMBER_PARTS = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?(?:[eE]([-+]?[0-9]+))?", re.ASCII)
+# What keeps a value out of a jsonb column, or in the body beside it. jsonb rejects NUL in
+# strings; it writes numbers without an exponent and drops the sign of a zero: of the floats
+# orjson writes (it signs every exponent), `1e-7` would come back `0.0000001`, `-0.0` `0.0`.
+# (Compiled searches: `in` costs twice as much on texts this short.)
+_NUL = re.compile(rb"\\u0000")
+_ORJSON_EXPONENT = re.compile(rb"e[-+][0-9]+[,\]}]")
+_NEGATIVE_ZERO = re.compile(rb"-0\.0")
+
+
+def _jsonb_number(text: str) -> tuple[bool, bool]:
+    """Whether jsonb holds the number ``text``, and whether it writes it back as ``text``.
+
+    jsonb keeps the scale a number was read with (`9.50` stays `9.50`), writes no exponent
+    (`1.0E5` is `100000`) and drops the sign of a zero (`-0` is `0`).
+    """
+    parts = _NUMBER_PARTS.fullmatch(text)
+    if parts is None:
+        return False, False
+    whole, fraction, exponent_text = parts.group(1), parts.group(2) or "", parts.group(3)
+    try:
+        exponent = int(exponent_text or 0)
+    except ValueError:  # an exponent of thousands of digits
+        return False, False
+    digits = whole + fraction
+    significant = digits.lstrip("0")
+    scale = max(0, len(fraction) - exponent)
+    integer_digits = len(whole) + exponent - (len(digits) - len(significant)) if significant else 0
+    holds = scale <= NUMERIC_MAX_SCALE and integer_digits <= NUMERIC_MAX_INTEGER_DIGITS
+    as_sent = exponent_text is None and not (text.startswith("-") and not significant)
+    return holds, as_sent
+
+
+def _json_text(value: object, kind: type) -> bytes | None:
+    """JSON text for a jsonb column, if ``value`` is of ``kind``."""
     if not isinstance(value, kind):
         return None
     try:
-        text = dumps(value)
+        return dumps(value)
     except TooDeep:
         return None  # kept in the body, which is stored whole
-    # jsonb rejects NUL in strings; such a value stays in the body only.
-    if b"\\u0000" in text:
-        return None
-    return text.decode()
+
+
+def _jsonb_column(value: object, text: bytes | None) -> tuple[bytes | None, bool]:
+    """The column's text, None when jsonb cannot hold the value, and whether the body must
+    keep the value because jsonb would not write it back as sent.
+
+    A column that jsonb writes otherwise still serves the filters."""
+    if text is None or _NUL.search(text):
+        return None, True
+    as_sent = _ORJSON_EXPONENT.search(text) is None and _NEGATIVE_ZERO.search(text) is None
+    for number in kept_numbers(value):
+        holds, number_as_sent = _jsonb_number(number.text)
+        if not holds:
+            return None, True
+        as_sent = as_sent and number_as_sent
+    return text, not as_sent
 
 
 def encode(event: Event, batch_no: int) -> StoredEvent:
@@ -207,12 +265,26 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
     if subaccount_id is not None:
         del rest["subaccount_id"]
         mask |= BIT_SUBACCOUNT_ID
-    rcpt_meta = _json_column(rest.get("rcpt_meta"), dict)
-    if rcpt_meta is not None:
+    numbers_before = written.numbers
+    meta_value, tags_value = rest.get("rcpt_meta"), rest.get("rcpt_tags")
+    rcpt_meta = _json_text(meta_value, dict)
+    rcpt_tags = _json_text(tags_value, list)
+    # One look at both texts for what jsonb would refuse or write otherwise: the common event
+    # has none of it.
+    probe = (rcpt_meta or b"") + (rcpt_tags or b"")
+    checked = bool(
+        _NUL.search(probe) or _NEGATIVE_ZERO.search(probe) or _ORJSON_EXPONENT.search(probe)
+    )
+    if checked:
+        rcpt_meta, meta_in_body = _jsonb_column(meta_value, rcpt_meta)
+        rcpt_tags, tags_in_body = _jsonb_column(tags_value, rcpt_tags)
+    else:
+        meta_in_body = rcpt_meta is None
+        tags_in_body = rcpt_tags is None
+    if not meta_in_body:
         del rest["rcpt_meta"]
         mask |= BIT_RCPT_META
-    rcpt_tags = _json_column(rest.get("rcpt_tags"), list)
-    if rcpt_tags is not None:
+    if not tags_in_body:
         del rest["rcpt_tags"]
         mask |= BIT_RCPT_TAGS
 
@@ -223,7 +295,7 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
         # ab_test events carry the test as an object; `ab_tests=` matches its id too
         # (product.md, Decisions 3).
         if ab_test.get("id") is not None:
-            test_id = str(ab_test["id"])
+            test_id = str(ab_test["id"])  # a JsonNumber's str() is its text
             if ab_test_id is None:
                 ab_test_id = _column_text(test_id)
             elif ab_test_id != test_id:
@@ -238,8 +310,27 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
         if ab_test_version is None:
             ab_test_version = _int_value(ab_test.get("version"), *_INT4)
 
+    body_json = dumps(rest)
+    if written.numbers != numbers_before:
+        # Numbers kept as sent, in the body or in a JSON column: the columns may need to stay
+        # in the body as well (numbers jsonb writes otherwise), or out of jsonb altogether.
+        mask |= BIT_EXACT_NUMBERS
+        if not checked:
+            rcpt_meta, meta_in_body = _jsonb_column(meta_value, rcpt_meta)
+            rcpt_tags, tags_in_body = _jsonb_column(tags_value, rcpt_tags)
+            moved_back = False
+            for name, bit, value, in_body in (
+                ("rcpt_meta", BIT_RCPT_META, meta_value, meta_in_body),
+                ("rcpt_tags", BIT_RCPT_TAGS, tags_value, tags_in_body),
+            ):
+                if in_body and mask & bit:
+                    rest[name] = value
+                    mask &= ~bit
+                    moved_back = True
+            if moved_back:
+                body_json = dumps(rest)
     fmt = FORMAT_ZSTD if _DICTIONARY is None else FORMAT_ZSTD_DICT_1
-    body = _HEADER.pack(fmt, mask) + _compressor().compress(dumps(rest))
+    body = _HEADER.pack(fmt, mask) + _compressor().compress(body_json)
     return StoredEvent(
         ts=event.ts,
         batch_no=batch_no,
@@ -263,8 +354,8 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
         mailbox_provider=texts["mailbox_provider"],
         mailbox_provider_region=texts["mailbox_provider_region"],
         ab_test_id=ab_test_id,
-        rcpt_meta=rcpt_meta,
-        rcpt_tags=rcpt_tags,
+        rcpt_meta=None if rcpt_meta is None else rcpt_meta.decode(),
+        rcpt_tags=None if rcpt_tags is None else rcpt_tags.decode(),
         body=body,
     )
 
@@ -278,7 +369,9 @@ def decode(row: Any) -> dict[str, Any]:
     get = row.__getitem__ if isinstance(row, dict) else lambda name: getattr(row, name)
     body: bytes = get("body")
     fmt, mask = _HEADER.unpack_from(body)
-    fields: dict[str, Any] = orjson.loads(
+    # Bodies written before numbers were kept carry no BIT_EXACT_NUMBERS, and none is needed.
+    read = loads_exact if mask & BIT_EXACT_NUMBERS else loads_fast
+    fields: dict[str, Any] = read(
         _decompressor(fmt).decompress(body[_HEADER.size :], max_output_size=64 * 1024 * 1024)
     )
     for name in MOVABLE_TEXT_FIELDS:
@@ -287,9 +380,9 @@ def decode(row: Any) -> dict[str, Any]:
     if mask & BIT_SUBACCOUNT_ID:
         fields["subaccount_id"] = get("subaccount_id")
     if mask & BIT_RCPT_META:
-        fields["rcpt_meta"] = _json_value(get("rcpt_meta"))
+        fields["rcpt_meta"] = _json_value(get("rcpt_meta"), read)
     if mask & BIT_RCPT_TAGS:
-        fields["rcpt_tags"] = _json_value(get("rcpt_tags"))
+        fields["rcpt_tags"] = _json_value(get("rcpt_tags"), read)
     fields["timestamp"] = format_event_time(get("ts"))
     for name in INTEGER_FIELDS:
         value = _int_value(fields.get(name), -(2**63), 2**63 - 1)
@@ -306,5 +399,6 @@ def decode(row: Any) -> dict[str, Any]:
     return {"type": get("type"), **dict(sorted(fields.items()))}
 
 
-def _json_value(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
+def _json_value(value: Any, read: Callable[[bytes | str], Any]) -> Any:
+    # jsonb text: PostgreSQL writes back the numbers the loader gave it (product.md, Decisions 8)
+    return read(value) if isinstance(value, str | bytes) else value

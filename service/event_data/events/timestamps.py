@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from event_data.events.jsonread import JsonNumber
+
 # Epoch values past this are milliseconds, not seconds (year 5138 in seconds).
 _MILLIS_THRESHOLD = 100_000_000_000
 
 
 def parse_event_time(value: object) -> datetime | None:
-    """Epoch seconds as int, float or string, or ISO 8601; ``None`` when it is none of those."""
+    """Epoch seconds as a number or a string, or ISO 8601; ``None`` when it is none of those."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return _from_epoch(float(value))
+    if isinstance(value, JsonNumber):
+        return _from_epoch(float(value.text))  # 1e400 is inf, which _from_epoch refuses
     if not isinstance(value, str):
         return None
     text = value.strip()

@@ -22,6 +22,7 @@ from event_data.archive.compression import compress_batch
 from event_data.archive.keys import archive_key, batch_id_from_header, content_digest
 from event_data.archive.s3 import Archive
 from event_data.errors import BadRequest, ServiceUnavailable
+from event_data.events.jsonread import loads_fast
 from event_data.logging import get_logger
 
 log = get_logger(__name__)
@@ -75,9 +76,10 @@ def _elements(body: bytes) -> list[Any]:
     except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         pass
     # Refused by the fast path: the full parser decides, so what is accepted or refused, and
-    # with which error, does not depend on the shortcut.
+    # with which error, does not depend on the shortcut (loads_fast also takes numbers orjson
+    # cannot hold, such as 1e400, as the skim does).
     try:
-        parsed = orjson.loads(body)
+        parsed = loads_fast(body)
     except orjson.JSONDecodeError as exc:
         raise NotJson(f"body is not valid JSON: {exc}") from exc
     if not isinstance(parsed, list):

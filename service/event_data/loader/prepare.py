@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import orjson
 
 from event_data.events.codec import StoredEvent, encode
+from event_data.events.jsonread import loads
 from event_data.events.jsontext import TooDeep
 from event_data.events.normalise import normalise_batch
 from event_data.store.copy_binary import EncodedRows, encode_rows
@@ -36,8 +37,9 @@ class PreparedBatch:
 
 
 def parse(raw: bytes) -> list[object]:
+    # Numbers as sent (product.md, Decisions 8): orjson's reading where it writes them back so.
     try:
-        parsed = orjson.loads(raw)
+        parsed = loads(raw)
     except orjson.JSONDecodeError as exc:
         raise PoisonBatch(f"batch is not valid JSON: {exc}") from exc
     if not isinstance(parsed, list):

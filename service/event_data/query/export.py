@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.errors import InvalidParameter
 from event_data.events.codec import decode
+from event_data.events.jsonread import JsonNumber
 from event_data.events.jsontext import dumps
 from event_data.query.params import parse_params
 from event_data.store import export as store
@@ -154,8 +155,8 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
+    if isinstance(value, int | float | JsonNumber):
+        return str(value)  # a number kept as sent is its text
     if isinstance(value, dict | list):
         return dumps(value).decode()
     text = str(value)
