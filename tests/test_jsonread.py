@@ -269,8 +269,8 @@ def test_a_deep_value_is_written_with_its_numbers_as_sent() -> None:
 def test_a_string_that_holds_the_placeholder_is_written_as_itself(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    tokens = iter(["aaaa", "bbbb"])
-    monkeypatch.setattr(jsontext.secrets, "token_hex", lambda _n: next(tokens))
+    markers = iter(["aaaa", "bbbb"])
+    monkeypatch.setattr(jsontext.secrets, "token_hex", lambda _n: next(markers))
     value = _deep(300, ["aaaa-0", JsonNumber("1.0E5")])
     text = jsontext.dumps(value)
     assert b'["aaaa-0",1.0E5]' in text

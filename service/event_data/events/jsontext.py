@@ -59,16 +59,16 @@ def dumps(value: object, *, sort_keys: bool = False) -> bytes:
 
 def _dumps_stdlib(value: object, sort_keys: bool) -> bytes:
     # The standard library's encoder writes no raw text: each JsonNumber goes in as a string
-    # holding a random token and its index, which then gives way to the number's text. A
-    # token that the value's own strings happen to hold is drawn again.
+    # holding a random marker and its index, which then gives way to the number's text. A
+    # marker that the value's own strings happen to hold is drawn again.
     while True:
-        token = secrets.token_hex(16)
+        marker = secrets.token_hex(16)
         texts: list[str] = []
 
-        def placeholder(value: object, token: str = token, texts: list[str] = texts) -> str:
+        def placeholder(value: object, marker: str = marker, texts: list[str] = texts) -> str:
             _as_fragment(value)  # refuses what is not a JsonNumber, counts what is
             texts.append(str(value))
-            return f"{token}-{len(texts) - 1}"
+            return f"{marker}-{len(texts) - 1}"
 
         text = json.dumps(
             value,
@@ -79,7 +79,7 @@ def _dumps_stdlib(value: object, sort_keys: bool) -> bytes:
         )
         if not texts:
             return text.encode()
-        if text.count(token) == len(texts):
+        if text.count(marker) == len(texts):
             break
-    out = re.sub(f'"{token}-([0-9]+)"', lambda m: texts[int(m.group(1))], text)
+    out = re.sub(f'"{marker}-([0-9]+)"', lambda m: texts[int(m.group(1))], text)
     return out.encode()

@@ -18,13 +18,6 @@ log = get_logger(__name__)
 STATEMENT_TIMEOUT_MS = 60_000
 
 
-def _json_text(text: str) -> str:
-    """jsonb values as PostgreSQL writes them: the event codec reads them, numbers as sent.
-
-    SQLAlchemy's own default, json.loads, would make `9.50` the float 9.5."""
-    return text
-
-
 def create_engine(settings: Settings) -> AsyncEngine:
     """One pool per process, shared by the receiver, the loader and the query API."""
     connect_args: dict[str, Any] = {}
@@ -42,7 +35,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
-        json_deserializer=_json_text,
         connect_args={
             **connect_args,
             "server_settings": {

@@ -40,8 +40,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from event_data.store.filters import EventFilter, Keywords, MetaMatch, PageRequest, Visibility
 from event_data.store.schema import PgSnapshot, batches, events
 
-# Everything decode() needs to rebuild an event.
-_RESULT_COLUMNS = [c for c in events.c if c.name != "batch_no"]
+# Everything decode() needs to rebuild an event. The JSON columns come as PostgreSQL's text of
+# them, which the codec reads with every number as sent: the driver's json.loads would make
+# `9.50` the float 9.5.
+_RESULT_COLUMNS: list[ColumnElement[Any]] = [
+    cast(c, Text).label(c.name) if isinstance(c.type, JSONB) else c
+    for c in events.c
+    if c.name != "batch_no"
+]
 
 
 @dataclass(frozen=True)
