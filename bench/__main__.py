@@ -1,4 +1,4 @@
-"""``python -m bench [--size N]``: run P1–P6 and the capacity plan; see ``bench/__init__.py``."""
+"""``python -m bench [--size N]``: run P1-P6 and the capacity plan; see ``bench/__init__.py``."""
 
 from __future__ import annotations
 
@@ -34,9 +34,7 @@ def _scale(size: int) -> dict[str, Any]:
     }
 
 
-async def run(
-    size: int, days: int, only: set[str], profile: bool, out: Path, database: str
-) -> int:
+async def run(size: int, days: int, only: set[str], profile: bool, out: Path, database: str) -> int:
     scale = _scale(size)
     workdir = Path(tempfile.mkdtemp(prefix="event-data-bench-"))
     moto = Moto(workdir)
@@ -81,7 +79,9 @@ async def run(
                             )
                         if "P3" in only:
                             _say("P3: freshness at 2,000 events/s")
-                            results["P3"] = await freshness.measure(svc.base_url, scale["p3_seconds"])
+                            results["P3"] = await freshness.measure(
+                                svc.base_url, scale["p3_seconds"]
+                            )
                     finally:
                         svc.stop()
                 if "P2" in only:
@@ -131,7 +131,9 @@ def _say(text: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
-        "--size", type=int, default=QUICK_SIZE,
+        "--size",
+        type=int,
+        default=QUICK_SIZE,
         help=f"events in the searchable dataset (default {QUICK_SIZE}; full run {FULL_SIZE})",
     )
     parser.add_argument("--days", type=int, default=30, help="days the dataset spans (30)")
@@ -149,9 +151,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     only = {name.strip().upper() for name in args.only.split(",")} | {"P4", "P5"}
-    return asyncio.run(
-        run(args.size, args.days, only, args.profile, args.out, args.database)
-    )
+    return asyncio.run(run(args.size, args.days, only, args.profile, args.out, args.database))
 
 
 if __name__ == "__main__":

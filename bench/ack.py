@@ -50,7 +50,9 @@ async def measure(
     profile: Path | None = None,
 ) -> dict[str, Any]:
     start = datetime(2026, 3, 1, tzinfo=UTC)
-    bodies = common.batches(seed=21, start=start, end=start + timedelta(days=1), events=requests * 1000)
+    bodies = common.batches(
+        seed=21, start=start, end=start + timedelta(days=1), events=requests * 1000
+    )
     stored = [compress_batch(b) for b in bodies]
     settings = common.settings(database_url, aws)
     receiver = service(database_url, aws, workdir, "p2-ack", loader=False)
@@ -62,13 +64,18 @@ async def measure(
             httpx.AsyncClient(base_url=receiver.base_url, auth=WEBHOOK_AUTH, timeout=30) as client,
             open_aws_clients(settings) as clients,
         ):
+
             async def put_object(i: int) -> float:
                 digest = content_digest(bodies[i])
                 key = archive_key("plain/", f"p2-{i}", digest, datetime.now(UTC))
                 started = time.perf_counter()
                 await clients.s3.put_object(
-                    Bucket=aws.bucket, Key=key, Body=stored[i], ContentType="application/json",
-                    ContentEncoding="zstd", Metadata={"batch-id": f"p2-{i}"},
+                    Bucket=aws.bucket,
+                    Key=key,
+                    Body=stored[i],
+                    ContentType="application/json",
+                    ContentEncoding="zstd",
+                    Metadata={"batch-id": f"p2-{i}"},
                 )
                 return time.perf_counter() - started
 
@@ -113,7 +120,10 @@ async def _throughput(base_url: str, bodies: list[bytes], seconds: float) -> dic
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=CONCURRENT_SENDERS)
 
-    async with httpx.AsyncClient(base_url=base_url, auth=WEBHOOK_AUTH, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, auth=WEBHOOK_AUTH, timeout=60, limits=limits
+    ) as client:
+
         async def sender(n: int) -> None:
             i = n
             while time.monotonic() < deadline:

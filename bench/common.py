@@ -7,13 +7,12 @@ import statistics
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from bench.stack import PREFIX, REGION, SIGNING_KEY, Aws
 from event_data.archive.compression import compress_batch
 from event_data.archive.keys import archive_key, content_digest
 from event_data.archive.s3 import Archive
 from event_data.config import Settings, load_settings
 from event_data.synth import EventGenerator, GeneratorConfig
-
-from bench.stack import PREFIX, REGION, SIGNING_KEY, Aws
 
 
 def settings(database_url: str, aws: Aws | None = None) -> Settings:

@@ -42,7 +42,11 @@ def day_window(days: int) -> tuple[datetime, datetime]:
 
 async def _load_day(database_url: str, day: int, events: int, seed: int) -> LoadedDays:
     settings = load_settings(
-        {"EVENT_DATA_ENV": "development", "DATABASE_URL": database_url, "EVENT_DATA_DB_POOL_SIZE": "1"}
+        {
+            "EVENT_DATA_ENV": "development",
+            "DATABASE_URL": database_url,
+            "EVENT_DATA_DB_POOL_SIZE": "1",
+        }
     )
     engine = create_engine(settings)
     partitions = Partitions(engine)
@@ -58,10 +62,14 @@ async def _load_day(database_url: str, day: int, events: int, seed: int) -> Load
             raw += len(body)
             archived += len(compress_batch(body))
             batch_no = await next_batch_no(engine)
-            rows = [codec.encode(e, batch_no) for e in normalise_batch(orjson.loads(body), now).events]
+            rows = [
+                codec.encode(e, batch_no) for e in normalise_batch(orjson.loads(body), now).events
+            ]
             await partitions.ensure({row.ts.astimezone(UTC).date() for row in rows})
             name = f"dataset-{day}-{i}"
-            await load_batch(engine, BatchRecord(batch_no, name, name, name, now, len(rows), 0, 0), rows)
+            await load_batch(
+                engine, BatchRecord(batch_no, name, name, name, now, len(rows), 0, 0), rows
+            )
             loaded += len(rows)
             batches += 1
     finally:

@@ -34,7 +34,9 @@ async def measure(base_url: str, seconds: float) -> dict[str, Any]:
     now = datetime.now(UTC).replace(microsecond=0)
     batches = max(4, int(seconds * RATE_EVENTS_PER_S / BATCH_EVENTS))
     bodies = common.batches(
-        seed=31, start=now - timedelta(minutes=30), end=now - timedelta(minutes=2),
+        seed=31,
+        start=now - timedelta(minutes=30),
+        end=now - timedelta(minutes=2),
         events=batches * BATCH_EVENTS,
     )
     window = {
@@ -49,13 +51,17 @@ async def measure(base_url: str, seconds: float) -> dict[str, Any]:
         httpx.AsyncClient(base_url=base_url, auth=WEBHOOK_AUTH, timeout=30) as sender,
         httpx.AsyncClient(base_url=base_url, headers={"Authorization": API_KEY}, timeout=30) as api,
     ):
+
         async def deliver(i: int, body: bytes, at: float) -> None:
             await asyncio.sleep(max(0.0, at - time.monotonic()))
             sent = time.monotonic()
             response = await sender.post(
                 "/webhooks/sparkpost",
                 content=body,
-                headers={"Content-Type": "application/json", "X-MessageSystems-Batch-ID": f"p3-{i}"},
+                headers={
+                    "Content-Type": "application/json",
+                    "X-MessageSystems-Batch-ID": f"p3-{i}",
+                },
             )
             acked = time.monotonic()
             if response.status_code != 200:

@@ -24,9 +24,9 @@ from event_data.archive.s3 import Archive
 from event_data.aws import open_aws_clients
 from event_data.events import codec
 from event_data.events.normalise import normalise_batch
+from event_data.store.database import create_engine
 from event_data.store.loading import EVENT_COLUMNS
 from event_data.store.partitions import Partitions, partition_name
-from event_data.store.database import create_engine
 
 TARGET = 0.6
 CONCURRENCY = 4  # EVENT_DATA_LOADER_CONCURRENCY's default
@@ -86,7 +86,8 @@ async def _time_loading(conn: asyncpg.Connection, batches: int) -> tuple[float, 
         if first_at is None and loaded_batches:
             first_at, first_events = now, loaded_events
         if loaded_batches == batches:
-            assert first_at is not None and first_events is not None
+            assert first_at is not None
+            assert first_events is not None
             return now - first_at, loaded_events - first_events
         await asyncio.sleep(0.05)
     raise RuntimeError("the loader did not finish in 600 s")
@@ -130,7 +131,9 @@ async def measure(
             started = time.perf_counter()
             with profiled(loader, profile):
                 load_seconds, measured_events = await _time_loading(conn, batches)
-            cores = cpu_used(before, cpu_seconds(loader.pid, moto_pid), time.perf_counter() - started)
+            cores = cpu_used(
+                before, cpu_seconds(loader.pid, moto_pid), time.perf_counter() - started
+            )
         finally:
             loader.stop()
     finally:
@@ -167,4 +170,3 @@ async def _object_bytes(settings: Any, aws: Aws, keys: list[str]) -> int:
             head = await clients.s3.head_object(Bucket=aws.bucket, Key=key)
             total += int(head["ContentLength"])
     return total
-

@@ -55,22 +55,23 @@ async def canonical_queries(
     start, end = window
     mid = start + (end - start) / 2
     day = (mid, mid + timedelta(days=1))
-    one_day = "ts >= $1 AND ts < $2"
     recipient = await conn.fetchval(
-        f"SELECT rcpt_to FROM events WHERE {one_day} AND type = 'delivery' ORDER BY ts LIMIT 1",
+        "SELECT rcpt_to FROM events WHERE ts >= $1 AND ts < $2 AND type = 'delivery'"
+        " ORDER BY ts LIMIT 1",
         *day,
     )
     campaign = await conn.fetchval(
-        f"SELECT campaign_id FROM events WHERE {one_day} AND campaign_id IS NOT NULL"
+        "SELECT campaign_id FROM events WHERE ts >= $1 AND ts < $2 AND campaign_id IS NOT NULL"
         " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
         *day,
     )
     message = await conn.fetchval(
-        f"SELECT message_id FROM events WHERE {one_day} AND type = 'delivery' ORDER BY ts LIMIT 1",
+        "SELECT message_id FROM events WHERE ts >= $1 AND ts < $2 AND type = 'delivery'"
+        " ORDER BY ts LIMIT 1",
         *day,
     )
     customer = await conn.fetchval(
-        f"SELECT rcpt_meta->'customer'->>'id' FROM events WHERE {one_day}"
+        "SELECT rcpt_meta->'customer'->>'id' FROM events WHERE ts >= $1 AND ts < $2"
         " AND rcpt_meta ? 'customer' ORDER BY ts LIMIT 1",
         *day,
     )
@@ -84,7 +85,11 @@ async def canonical_queries(
             day,
         ),
         Query("message id, 30 days", {"messages": message, **_window(*window)}, window),
-        Query("rcpt_meta key, 7 days", {"rcpt_meta": f"customer.id:{customer}", **_window(*week)}, week),
+        Query(
+            "rcpt_meta key, 7 days",
+            {"rcpt_meta": f"customer.id:{customer}", **_window(*week)},
+            week,
+        ),
         Query("deep cursor page, 7 days", {"per_page": "1000", **_window(*week)}, week),
         Query(
             "total_count, broad 24 h",
@@ -122,9 +127,9 @@ def _partitions(plan: Any) -> list[str]:
 
     def walk(node: dict[str, Any]) -> None:
         name = node.get("Relation Name", "")
-        if name.startswith(PARTITION_PREFIX) or name == "events_default":
-            if node.get("Actual Loops", 1) > 0:
-                found.append(name)
+        scanned = node.get("Actual Loops", 1) > 0
+        if (name.startswith(PARTITION_PREFIX) or name == "events_default") and scanned:
+            found.append(name)
         for child in node.get("Plans", []):
             walk(child)
 
@@ -163,7 +168,9 @@ async def _run_sql(raw: asyncpg.Connection, statements: list[tuple[str, Sequence
     return len(rows)
 
 
-async def _deep_link(client: httpx.AsyncClient, params: dict[str, str]) -> tuple[dict[str, str], int]:
+async def _deep_link(
+    client: httpx.AsyncClient, params: dict[str, str]
+) -> tuple[dict[str, str], int]:
     """Follow ``next`` links DEEP_PAGES pages (fewer if the data ends first)."""
     query = dict(params)
     depth = 0
@@ -187,7 +194,9 @@ async def measure(
     search = EventSearch(engine, CursorCodec(Secret(signing_key)))
     results: dict[str, Any] = {}
     async with (
-        httpx.AsyncClient(base_url=base_url, headers={"Authorization": API_KEY}, timeout=60) as client,
+        httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": API_KEY}, timeout=60
+        ) as client,
         engine.connect() as conn,
     ):
         raw = await driver_connection(conn)

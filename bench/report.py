@@ -12,7 +12,7 @@ import orjson
 
 TITLES = {
     "P1": "loader ÷ binary COPY",
-    "P2": "ack p99 − PutObject p99 (ms)",
+    "P2": "ack p99 - PutObject p99 (ms)",
     "P3": "webhook 200 → visible, p95 (s)",
     "P4": "disk bytes/event ÷ raw",
     "P5": "archive bytes/event ÷ raw",
@@ -67,12 +67,18 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"{key:4} {title:34} {result['value']:>9}  {result['target']:<14} {mark}")
     if "P6" in results:
         lines.append("")
-        lines.append(f"{'P6 query':28} {'API p95':>9} {'SQL p95':>9} {'ratio':>6} {'rows':>6} parts")
+        lines.append(
+            f"{'P6 query':28} {'API p95':>9} {'SQL p95':>9} {'ratio':>6} {'rows':>6} parts"
+        )
         for name, q in results["P6"]["detail"]["queries"].items():
             lines.append(
                 f"{name:28} {q['api_p95_ms']:>7}ms {q['sql_p95_ms']:>7}ms {q['ratio']:>6}"
                 f" {q['results']:>6} {q['partitions_touched']:>3}"
-                + (f" OUTSIDE {q['partitions_outside_window']}" if q["partitions_outside_window"] else "")
+                + (
+                    f" OUTSIDE {q['partitions_outside_window']}"
+                    if q["partitions_outside_window"]
+                    else ""
+                )
             )
     if "capacity" in results:
         lines.append("")

@@ -85,7 +85,10 @@ class Moto:
         """A fresh bucket and queue, with the S3→SQS notification production has."""
         suffix = uuid.uuid4().hex[:8]
         local = devstack.provision(
-            self.url, region=REGION, bucket=f"bench-{suffix}", queue_name=f"bench-{suffix}",
+            self.url,
+            region=REGION,
+            bucket=f"bench-{suffix}",
+            queue_name=f"bench-{suffix}",
             prefix=PREFIX,
         )
         sqs = boto3.client("sqs", endpoint_url=self.url, region_name=REGION)
@@ -161,8 +164,17 @@ def profiled(process: ServiceProcess, output: Path | None) -> Iterator[None]:
         return
     spy = subprocess.Popen(
         [
-            str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(process.pid),
-            "--format", "raw", "--output", str(output), "--rate", "250", "--nonblocking",
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(process.pid),
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--rate",
+            "250",
+            "--nonblocking",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
