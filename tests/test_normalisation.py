@@ -258,11 +258,36 @@ def test_odd_number_strings_are_kept_as_sent(name: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("customer_id", "--1"), ("injection_time", "0001-01-01T00:00:00+01:00")],
+    [
+        ("customer_id", "--1"),
+        ("customer_id", "\u0664\u0662"),  # digits, but not ASCII ones
+        ("customer_id", "9" * 20),  # beyond int64
+        ("injection_time", "0001-01-01T00:00:00+01:00"),
+        ("injection_time", "2016-02-30T19:49:59.000Z"),  # the API's form, but no such day
+    ],
 )
 def test_odd_values_in_converted_fields_decode(name: str, value: str) -> None:
     inner = {"type": "delivery", "event_id": "1", "timestamp": EPOCH, name: value}
     assert roundtrip(inner)[name] == value
+
+
+def test_converted_fields_already_in_the_api_form_are_returned_alike() -> None:
+    inner = {
+        "type": "delivery",
+        "event_id": "1",
+        "timestamp": EPOCH,
+        "customer_id": "0042",
+        "injection_time": "2016-02-02T19:49:59.123Z",
+    }
+    returned = roundtrip(inner)
+    assert returned["customer_id"] == 42
+    assert returned["injection_time"] == "2016-02-02T19:49:59.123Z"
+
+
+def test_rcpt_meta_integers_beyond_64_bits_are_returned_exactly() -> None:
+    meta = {"big": 123456789012345678901234567890, "small": -2, "ratio": 0.1}
+    inner = {"type": "delivery", "event_id": "1", "timestamp": EPOCH, "rcpt_meta": meta}
+    assert roundtrip(inner)["rcpt_meta"] == meta
 
 
 def test_empty_ab_test_id_beside_an_ab_test_is_returned_as_sent() -> None:
