@@ -1,6 +1,7 @@
 """P6: each canonical query through the Events API over HTTP, beside the very SQL the API runs
 for it, executed through asyncpg on a connection set up as the service's are, fetching every
-row. The SQL is captured from the service's own query code, so the two cannot drift apart.
+row. The statements come from the function the service's own query code runs them from
+(``store.search.page_statements``), so the two cannot drift apart.
 
 Each query is also EXPLAINed (ANALYZE) to list the partitions its plan touches: none may lie
 outside its time window.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 import httpx
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.stack import API_KEY
@@ -27,6 +26,7 @@ from event_data.query.cursor import CursorCodec
 from event_data.query.search import EventSearch
 from event_data.store.database import driver_connection
 from event_data.store.partitions import PARTITION_PREFIX
+from event_data.store.search import PageStatements, page_statements
 
 TARGET = 1.5
 DEEP_PAGES = 20
@@ -99,24 +99,6 @@ async def canonical_queries(
     ]
 
 
-class Capture:
-    """The statements an engine sends to the driver, with their parameters."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.statements: list[tuple[str, Sequence[Any]]] = []
-        self._engine = engine
-
-    def __enter__(self) -> Capture:
-        event.listen(self._engine.sync_engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self._engine.sync_engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        self.statements.append((statement, tuple(parameters or ())))
-
-
 def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[18]
 
@@ -155,16 +137,16 @@ def _outside(names: list[str], window: tuple[datetime, datetime]) -> list[str]:
     return outside
 
 
-async def _run_sql(raw: asyncpg.Connection, statements: list[tuple[str, Sequence[Any]]]) -> int:
+async def _run_sql(raw: asyncpg.Connection, statements: PageStatements) -> int:
     """The statements in the transaction the API runs them in; the rows of the last one."""
     rows: list[Any] = []
-    if len(statements) > 1:  # a first page: snapshot, count and rows in one snapshot
+    if statements.snapshot is not None:  # a first page: snapshot, count and rows in one snapshot
         async with raw.transaction(isolation="repeatable_read", readonly=True):
-            for sql, params in statements:
-                rows = await raw.fetch(sql, *params)
+            for statement in statements.in_order():
+                rows = await raw.fetch(statement.sql, *statement.args)
     else:
-        for sql, params in statements:
-            rows = await raw.fetch(sql, *params)
+        for statement in statements.in_order():
+            rows = await raw.fetch(statement.sql, *statement.args)
     return len(rows)
 
 
@@ -206,12 +188,11 @@ async def measure(
             depth = 0
             if query.name.startswith("deep cursor"):
                 params, depth = await _deep_link(client, params)
-            with Capture(engine) as capture:
-                page = await search.page(params)
-            statements = capture.statements
+            page = await search.page(params)
+            statements = page_statements(search.request(params))
             plans = [
-                await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
-                for sql, args in statements
+                await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {s.sql}", *s.args)
+                for s in statements.in_order()
             ]
             touched = sorted({name for plan in plans for name in _partitions(_json(plan))})
             api: list[float] = []
@@ -239,7 +220,7 @@ async def measure(
                 "results": len(page.results),
                 "total_count": page.total_count,
                 "sql_rows_fetched": rows,
-                "statements": len(statements),
+                "statements": len(statements.in_order()),
                 "cursor_depth_pages": depth,
                 "params": {k: v for k, v in params.items() if k != "cursor"},
                 "partitions_touched": len(touched),

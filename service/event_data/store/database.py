@@ -1,8 +1,10 @@
-"""The connection pool, and reaching the asyncpg connection under SQLAlchemy for COPY."""
+"""The connection pool, and reaching the asyncpg connection under SQLAlchemy (COPY, and the
+query API's statements, which go to the driver as compiled text)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import asyncpg
@@ -75,6 +77,14 @@ async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
     """The asyncpg connection behind an SQLAlchemy one (COPY and multi-statement scripts)."""
     raw = await conn.get_raw_connection()
     return cast("asyncpg.Connection[Any]", raw.driver_connection)
+
+
+@asynccontextmanager
+async def pooled_driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection[Any]]:
+    """An asyncpg connection of the pool, given back when the block ends. Any transaction on it
+    must end within the block."""
+    async with engine.connect() as conn:
+        yield await driver_connection(conn)
 
 
 async def ping(engine: AsyncEngine) -> None:
