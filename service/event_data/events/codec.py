@@ -271,21 +271,20 @@ def decode(row: Mapping[str, Any]) -> dict[str, Any]:
     ``row`` maps the ``events`` columns to their values (a database record, or a dict);
     ``rcpt_meta`` and ``rcpt_tags`` may be JSON text or already decoded.
     """
-    get = row.__getitem__
-    body: bytes = get("body")
+    body: bytes = row["body"]
     fmt, mask = _HEADER.unpack_from(body)
     fields: dict[str, Any] = orjson.loads(
         _decompressor(fmt).decompress(body[_HEADER.size :], max_output_size=64 * 1024 * 1024)
     )
     for name in _columns_in(mask):
-        fields[name] = get(name)
+        fields[name] = row[name]
     if mask & BIT_SUBACCOUNT_ID:
-        fields["subaccount_id"] = get("subaccount_id")
+        fields["subaccount_id"] = row["subaccount_id"]
     if mask & BIT_RCPT_META:
-        fields["rcpt_meta"] = _json_value(get("rcpt_meta"))
+        fields["rcpt_meta"] = _json_value(row["rcpt_meta"])
     if mask & BIT_RCPT_TAGS:
-        fields["rcpt_tags"] = _json_value(get("rcpt_tags"))
-    fields["timestamp"] = format_event_time(get("ts"))
+        fields["rcpt_tags"] = _json_value(row["rcpt_tags"])
+    fields["timestamp"] = format_event_time(row["ts"])
     for name in INTEGER_FIELDS:
         value = fields.get(name)
         # An int is returned as it is (beyond int64 too); a bool is not a number here.
@@ -305,7 +304,7 @@ def decode(row: Mapping[str, Any]) -> dict[str, Any]:
     # `type` is the type the event is filed and filtered under: as sent when it was a usable
     # name, else its category (the archive keeps the original).
     fields.pop("type", None)
-    event = {"type": get("type")}
+    event = {"type": row["type"]}
     for name in _sorted_names(tuple(fields)):
         event[name] = fields[name]
     return event
