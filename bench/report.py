@@ -80,6 +80,12 @@ def table(results: dict[str, Any]) -> str:
                     else ""
                 )
             )
+        floor = results["P6"]["detail"].get("http_round_trip")
+        if floor:
+            lines.append(
+                f"{'HTTP round trip (/healthz)':28} {floor['p95_ms']:>7}ms"
+                "  (in every API time above)"
+            )
     if "capacity" in results:
         lines.append("")
         for name, value in results["capacity"].items():
