@@ -1,11 +1,14 @@
 """The pool hands out live connections: one the server closed while it sat in the pool is
-replaced, even one given back a moment ago, which is handed out without a ping."""
+replaced, even one given back a moment ago, which is handed out without a ping. A statement that
+fails on the driver connection fails as one through the engine does."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
+import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
 from event_data.store.database import create_engine, pooled_driver_connection
 from tests.conftest import make_settings
@@ -38,5 +41,19 @@ async def test_a_connection_the_server_closed_is_replaced(database_url: str) -> 
         await _terminate_the_service_connections(database_url)
         async with pooled_driver_connection(engine) as conn:
             assert await conn.fetchval("SELECT pg_backend_pid()") != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_statement_on_the_driver_connection_is_a_database_error(
+    database_url: str,
+) -> None:
+    engine = create_engine(make_settings(database_url=database_url))
+    try:
+        with pytest.raises(SQLAlchemyError):
+            async with pooled_driver_connection(engine) as conn:
+                await conn.fetchval("SELECT 1 / 0")
+        async with pooled_driver_connection(engine) as conn:
+            assert await conn.fetchval("SELECT 1") == 1
     finally:
         await engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
@@ -129,6 +129,9 @@ async def pooled_driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg
     pooled = await engine.raw_connection()
     try:
         yield cast("asyncpg.Connection[Any]", pooled.driver_connection)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # As the engine's own connections raise them: callers catch database failures one way.
+        raise DBAPIError(None, None, exc) from exc
     finally:
         # Giving it back may await the driver (a reset, a close), so from a greenlet.
         await greenlet_spawn(pooled.close)
