@@ -57,3 +57,35 @@ async def test_a_failed_statement_on_the_driver_connection_is_a_database_error(
             assert await conn.fetchval("SELECT 1") == 1
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("cancellations", [1, 2])
+async def test_a_block_cancelled_mid_transaction_leaves_a_usable_connection(
+    database_url: str, cancellations: int
+) -> None:
+    """A second cancellation cuts the rollback of the first short; the connection must not go
+    back to the pool still inside the transaction."""
+    engine = create_engine(make_settings(database_url=database_url))
+    started = asyncio.Event()
+
+    async def hold() -> None:
+        async with pooled_driver_connection(engine) as conn, conn.transaction():
+            started.set()
+            await conn.execute("SELECT pg_sleep(30)")
+
+    try:
+        task = asyncio.create_task(hold())
+        await started.wait()
+        await asyncio.sleep(0.2)
+        for _ in range(cancellations):
+            task.cancel()
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(10), pooled_driver_connection(engine) as conn:
+            assert not conn.is_in_transaction()
+            async with conn.transaction():
+                assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await engine.dispose()

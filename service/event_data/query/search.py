@@ -19,7 +19,7 @@ from event_data.store import search as store
 from event_data.store.filters import PageRequest, Position
 
 EVENTS_PATH = "/api/v1/events/message"
-# Pages of more events than this are decoded in a worker thread: about 3 ms of work, past which
+# Pages of more events than this are decoded in a worker thread: some 4 ms of work, past which
 # the event loop's other requests should not wait on it; below it the hop costs more than it
 # spares.
 THREAD_DECODE_ROWS = 200

@@ -3,6 +3,7 @@ query API's statements, which go to the driver as compiled text)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -82,7 +83,7 @@ def _check_liveness_on_checkout(engine: AsyncEngine) -> None:
         if idle_since is None or time.monotonic() - idle_since > ALIVE_WITHOUT_PING_SECONDS:
             try:
                 dbapi_connection.ping()
-            except dbapi_error as exc:
+            except (dbapi_error, OSError) as exc:
                 raise DisconnectionError("the connection did not answer a ping") from exc
 
     event.listen(pool, "connect", idle_from_now)
@@ -122,19 +123,29 @@ async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
 @asynccontextmanager
 async def pooled_driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection[Any]]:
     """An asyncpg connection of the pool, given back when the block ends. Any transaction on it
-    must end within the block.
+    must end within the block; one that a cancellation left open costs the connection.
 
-    Taken from the pool itself, without an SQLAlchemy connection around it: a third of the
-    time (about 45 µs against 130)."""
+    Taken from the pool itself, without an SQLAlchemy connection around it, which the caller
+    would not use."""
     pooled = await engine.raw_connection()
+    driver = cast("asyncpg.Connection[Any]", pooled.driver_connection)
     try:
-        yield cast("asyncpg.Connection[Any]", pooled.driver_connection)
+        yield driver
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         # As the engine's own connections raise them: callers catch database failures one way.
         raise DBAPIError(None, None, exc) from exc
     finally:
-        # Giving it back may await the driver (a reset, a close), so from a greenlet.
-        await greenlet_spawn(pooled.close)
+        # Shielded, as SQLAlchemy's own connections are closed: a cancellation arriving now must
+        # not keep the connection out of the pool.
+        await asyncio.shield(asyncio.ensure_future(_give_back(pooled, driver)))
+
+
+async def _give_back(pooled: PoolProxiedConnection, driver: asyncpg.Connection[Any]) -> None:
+    # Giving back may await the driver (a reset, a close), so from a greenlet.
+    if driver.is_in_transaction():
+        # Left so by a second cancellation that cut the rollback short: unfit for the next user.
+        await greenlet_spawn(pooled.invalidate)
+    await greenlet_spawn(pooled.close)
 
 
 async def ping(engine: AsyncEngine) -> None:
