@@ -5,16 +5,21 @@ row. The statements come from the function the service's own query code runs the
 
 Each query is also EXPLAINed (ANALYZE) to list the partitions its plan touches: none may lie
 outside its time window.
+
+Two figures beside the target tell the client's part of the API time from the service's: the
+HTTP round trip of ``/healthz`` through the same client, and each query through a minimal
+HTTP/1.1 client (``lean_client``) instead of httpx.
 """
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import asyncpg
 import httpx
@@ -166,6 +171,47 @@ async def _deep_link(
     return query, depth
 
 
+class LeanHttp:
+    """GET over one keep-alive HTTP/1.1 connection and nothing more: the API's time without an
+    HTTP client library's own (httpx spends about a millisecond of CPU a request on these
+    machines, beside the service on two cores). Information only, to tell the service's cost
+    from the client's: the target is taken with httpx."""
+
+    def __init__(self, base_url: str) -> None:
+        url = urlsplit(base_url)
+        self._host, self._port = url.hostname or "127.0.0.1", url.port or 80
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> LeanHttp:
+        self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            await self._writer.wait_closed()
+
+    async def get(self, path: str, params: dict[str, str]) -> int:
+        """The body's length; any status but 200 is an error (bodies have a Content-Length)."""
+        assert self._reader is not None
+        assert self._writer is not None
+        target = f"{path}?{urlencode(params)}"
+        request = f"GET {target} HTTP/1.1\r\nHost: {self._host}\r\nAuthorization: {API_KEY}\r\n\r\n"
+        self._writer.write(request.encode())
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await self._reader.readexactly(length)
+        if status != b"200":
+            raise RuntimeError(f"GET {path}: {status.decode()}")
+        return len(body)
+
+
 async def measure(
     engine: AsyncEngine,
     base_url: str,
@@ -180,9 +226,9 @@ async def measure(
             base_url=base_url, headers={"Authorization": API_KEY}, timeout=60
         ) as client,
         engine.connect() as conn,
+        LeanHttp(base_url) as lean,
     ):
         raw = await driver_connection(conn)
-        floor = await _http_floor(client, reps)
         queries = await canonical_queries(raw, window)
         for query in queries:
             params = query.params
@@ -198,6 +244,7 @@ async def measure(
             touched = sorted({name for plan in plans for name in _partitions(_json(plan))})
             api: list[float] = []
             sql: list[float] = []
+            lean_api: list[float] = []
             rows = 0
             for i in range(reps + 3):  # the first three warm both sides' caches
                 started = time.perf_counter()
@@ -205,18 +252,27 @@ async def measure(
                 response.raise_for_status()
                 api_s = time.perf_counter() - started
                 started = time.perf_counter()
+                await lean.get("/api/v1/events/message", params)
+                lean_s = time.perf_counter() - started
+                started = time.perf_counter()
                 rows = await _run_sql(raw, statements)
                 sql_s = time.perf_counter() - started
                 if i >= 3:
                     api.append(api_s)
                     sql.append(sql_s)
-            api_p95, sql_p95 = _p95(api), _p95(sql)
+                    lean_api.append(lean_s)
+            api_p95, sql_p95, lean_p95 = _p95(api), _p95(sql), _p95(lean_api)
             results[query.name] = {
                 "ratio": round(api_p95 / sql_p95, 2),
                 "api_p95_ms": round(api_p95 * 1000, 2),
                 "sql_p95_ms": round(sql_p95 * 1000, 2),
                 "api_median_ms": round(statistics.median(api) * 1000, 2),
                 "sql_median_ms": round(statistics.median(sql) * 1000, 2),
+                "lean_client": {
+                    "ratio": round(lean_p95 / sql_p95, 2),
+                    "api_p95_ms": round(lean_p95 * 1000, 2),
+                    "api_median_ms": round(statistics.median(lean_api) * 1000, 2),
+                },
                 "runs": reps,
                 "results": len(page.results),
                 "total_count": page.total_count,
@@ -227,6 +283,7 @@ async def measure(
                 "partitions_touched": len(touched),
                 "partitions_outside_window": _outside(touched, query.window),
             }
+        floor = await _http_floor(client, reps)  # after the queries: a warm service
     worst = max(r["ratio"] for r in results.values())
     outside = sum(len(r["partitions_outside_window"]) for r in results.values())
     return {
