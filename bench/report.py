@@ -62,16 +62,24 @@ def table(results: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             f"{'P6 query':28} {'API p95':>9} {'SQL p95':>9} {'ratio':>6} {'rows':>6} parts"
+            "  lean client"
         )
         for name, q in results["P6"]["detail"]["queries"].items():
+            lean = q.get("lean_client", {}).get("ratio", "")
             lines.append(
                 f"{name:28} {q['api_p95_ms']:>7}ms {q['sql_p95_ms']:>7}ms {q['ratio']:>6}"
-                f" {q['results']:>6} {q['partitions_touched']:>3}"
+                f" {q['results']:>6} {q['partitions_touched']:>5} {lean:>12}"
                 + (
                     f" OUTSIDE {q['partitions_outside_window']}"
                     if q["partitions_outside_window"]
                     else ""
                 )
+            )
+        floor = results["P6"]["detail"].get("http_round_trip")
+        if floor:
+            lines.append(
+                f"{'HTTP round trip (/healthz)':28} {floor['p95_ms']:>7}ms"
+                "  (in every API time above)"
             )
     if "capacity" in results:
         lines.append("")

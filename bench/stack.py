@@ -17,11 +17,11 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from tests.chaos.ports import free_port
-from tests.chaos.service import ServiceProcess, service_env
 
 from event_data import devstack
 from event_data.store.admin import create_database_if_missing, drop_database
+from tests.chaos.ports import free_port
+from tests.chaos.service import ServiceProcess, service_env
 
 REGION = "us-east-1"
 PREFIX = "batches/"

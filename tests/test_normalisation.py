@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from event_data.events.codec import MOVABLE_TEXT_FIELDS, decode, encode
+from event_data.events.jsonread import loads
+from event_data.events.jsontext import dumps
 from event_data.events.normalise import Event, normalise_batch
 from event_data.events.timestamps import format_event_time, parse_event_time
 from event_data.events.types import CATEGORY_TYPES, ENRICHED_FIELDS
@@ -258,11 +260,41 @@ def test_odd_number_strings_are_kept_as_sent(name: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("customer_id", "--1"), ("injection_time", "0001-01-01T00:00:00+01:00")],
+    [
+        ("customer_id", "--1"),
+        ("customer_id", "\u0664\u0662"),  # digits, but not ASCII ones
+        ("customer_id", "9" * 20),  # beyond int64
+        ("injection_time", "0001-01-01T00:00:00+01:00"),
+        ("injection_time", "2016-02-30T19:49:59.000Z"),  # the API's form, but no such day
+    ],
 )
 def test_odd_values_in_converted_fields_decode(name: str, value: str) -> None:
     inner = {"type": "delivery", "event_id": "1", "timestamp": EPOCH, name: value}
     assert roundtrip(inner)[name] == value
+
+
+def test_converted_fields_already_in_the_api_form_are_returned_alike() -> None:
+    inner = {
+        "type": "delivery",
+        "event_id": "1",
+        "timestamp": EPOCH,
+        "customer_id": "0042",
+        "injection_time": "2016-02-02T19:49:59.123Z",
+    }
+    returned = roundtrip(inner)
+    assert returned["customer_id"] == 42
+    assert returned["injection_time"] == "2016-02-02T19:49:59.123Z"
+
+
+def test_rcpt_meta_integers_beyond_64_bits_are_returned_exactly() -> None:
+    meta = b'{"big":123456789012345678901234567890,"small":-2,"ratio":0.1}'
+    raw = (
+        b'[{"msys":{"message_event":{"type":"delivery","event_id":"1","timestamp":%d,'
+        b'"rcpt_meta":%s}}}]' % (EPOCH, meta)
+    )
+    # read as the loader reads a batch
+    event = normalise_batch(loads(raw), datetime.now(UTC)).events[0]
+    assert dumps(decode(encode(event, 1)._asdict())["rcpt_meta"]) == meta
 
 
 def test_empty_ab_test_id_beside_an_ab_test_is_returned_as_sent() -> None:

@@ -3,6 +3,7 @@ close all in reverse."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -83,8 +84,15 @@ def make_lifespan(settings: Settings) -> object:
                 )
                 maintenance.start()
                 stack.push_async_callback(maintenance.stop)
+            # What is open now lives as long as the process: out of the collector's full passes,
+            # which would walk all of it in the middle of a request (60 ms seen on a 1,000-event
+            # page) to find nothing to free.
+            gc.freeze()
             log.info("service.started", environment=settings.environment)
-            yield {"services": services}
+            try:
+                yield {"services": services}
+            finally:
+                gc.unfreeze()
             log.info("service.stopping")
 
     return lifespan

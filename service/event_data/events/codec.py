@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib import resources
 from typing import Any, NamedTuple
@@ -360,43 +360,80 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
     )
 
 
-def decode(row: Any) -> dict[str, Any]:
+def decode(row: Mapping[str, Any]) -> dict[str, Any]:
     """The event in the Events API representation (sparkpost.md §3.3, product.md Decisions 8).
 
-    ``row`` is any mapping or object with the ``events`` columns as attributes or keys;
+    ``row`` maps the ``events`` columns to their values (a database record, or a dict);
     ``rcpt_meta`` and ``rcpt_tags`` may be JSON text or already decoded.
     """
-    get = row.__getitem__ if isinstance(row, dict) else lambda name: getattr(row, name)
-    body: bytes = get("body")
+    body: bytes = row["body"]
     fmt, mask = _HEADER.unpack_from(body)
     # Bodies written before numbers were kept carry no BIT_EXACT_NUMBERS, and none is needed.
     read = loads_exact if mask & BIT_EXACT_NUMBERS else loads_fast
     fields: dict[str, Any] = read(
         _decompressor(fmt).decompress(body[_HEADER.size :], max_output_size=64 * 1024 * 1024)
     )
-    for name in MOVABLE_TEXT_FIELDS:
-        if mask & _BIT[name]:
-            fields[name] = get(name)
+    for name in _columns_in(mask):
+        fields[name] = row[name]
     if mask & BIT_SUBACCOUNT_ID:
-        fields["subaccount_id"] = get("subaccount_id")
+        fields["subaccount_id"] = row["subaccount_id"]
     if mask & BIT_RCPT_META:
-        fields["rcpt_meta"] = _json_value(get("rcpt_meta"), read)
+        fields["rcpt_meta"] = _json_value(row["rcpt_meta"], read)
     if mask & BIT_RCPT_TAGS:
-        fields["rcpt_tags"] = _json_value(get("rcpt_tags"), read)
-    fields["timestamp"] = format_event_time(get("ts"))
+        fields["rcpt_tags"] = _json_value(row["rcpt_tags"], read)
+    fields["timestamp"] = format_event_time(row["ts"])
     for name in INTEGER_FIELDS:
-        value = _int_value(fields.get(name), -(2**63), 2**63 - 1)
-        if value is not None:
-            fields[name] = value
+        value = fields.get(name)
+        # An int is returned as it is (beyond int64 too); a bool is not a number here.
+        if type(value) is str and len(value) < 19 and value.isascii() and value.isdigit():
+            fields[name] = int(value)
+        elif value is not None and type(value) is not int:
+            value = _int_value(value, *_INT64)
+            if value is not None:
+                fields[name] = value
     for name in TIME_FIELDS:
-        if name in fields:
-            moment = parse_event_time(fields[name])
+        value = fields.get(name)
+        # Already in the form the API writes: formatting it again would give it back.
+        if value is not None and not (type(value) is str and _API_TIME.fullmatch(value)):
+            moment = parse_event_time(value)
             if moment is not None:
                 fields[name] = format_event_time(moment)
     # `type` is the type the event is filed and filtered under: as sent when it was a usable
     # name, else its category (the archive keeps the original).
     fields.pop("type", None)
-    return {"type": get("type"), **dict(sorted(fields.items()))}
+    event = {"type": row["type"]}
+    for name in _sorted_names(tuple(fields)):
+        event[name] = fields[name]
+    return event
+
+
+# Events of one kind have the same fields in the same order, so the columns a mask names and the
+# sorted order of a set of fields are worked out once; the caches stop growing at this size.
+_CACHED_SHAPES = 4096
+_COLUMNS_IN: dict[int, tuple[str, ...]] = {}
+_SORTED: dict[tuple[str, ...], list[str]] = {}
+
+
+def _columns_in(mask: int) -> tuple[str, ...]:
+    names = _COLUMNS_IN.get(mask)
+    if names is None:
+        names = tuple(name for name, bit in _BIT.items() if mask & bit)
+        if len(_COLUMNS_IN) < _CACHED_SHAPES:
+            _COLUMNS_IN[mask] = names
+    return names
+
+
+def _sorted_names(names: tuple[str, ...]) -> list[str]:
+    ordered = _SORTED.get(names)
+    if ordered is None:
+        ordered = sorted(names)
+        if len(_SORTED) < _CACHED_SHAPES:
+            _SORTED[names] = ordered
+    return ordered
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+_API_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 def _json_value(value: Any, read: Callable[[bytes | str], Any]) -> Any:

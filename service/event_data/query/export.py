@@ -146,7 +146,7 @@ def render_ndjson(rows: Sequence[Any]) -> bytes:
     # so a list of them would hold ten times the chunk's bytes.
     out = bytearray()
     for row in rows:
-        out += dumps(decode(row._mapping)) + b"\n"
+        out += dumps(decode(row)) + b"\n"
     return bytes(out)
 
 
@@ -180,7 +180,7 @@ def csv_header() -> bytes:
 def render_csv(rows: Sequence[Any]) -> bytes:
     lines = []
     for row in rows:
-        event = decode(row._mapping)
+        event = decode(row)
         lines.append([csv_cell(event.get(name)) for name in CSV_COLUMNS])
     return _csv_text(lines)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -127,7 +128,8 @@ class ParsedParams:
             "to": self.explicit_to.isoformat() if self.explicit_to else None,
             "events": sorted(set(self.types)),
         }
-        for name, value in asdict(self.fields).items():
+        for name in _FIELD_NAMES:
+            value = getattr(self.fields, name)
             if name in _CASELESS:
                 value = [item.lower() for item in value]
             if value:
@@ -180,17 +182,11 @@ def parse_params(query: Mapping[str, str]) -> ParsedParams:
             raise InvalidParameter(name, "values may not contain NUL characters")
         return found
 
-    def as_is(name: str, found: tuple[str, ...]) -> tuple[str, ...]:
-        return found
-
     values: dict[str, Any] = {}
-    parsers: list[tuple[str, Callable[[str, tuple[str, ...]], tuple[Any, ...]]]] = [
-        *((name, as_is) for name in (*EXACT_PARAMETERS, "rcpt_tags")),
-        *((name, _integers) for name in INTEGER_PARAMETERS),
-        *((name, _keywords) for name in KEYWORD_PARAMETERS),
-        ("rcpt_meta", _meta_matches),
-    ]
-    for name, parse in parsers:
+    for name, parse in _FIELD_PARSERS:
+        if not query.get(name):
+            values[name] = ()
+            continue
         try:
             values[name] = parse(name, items(name))
         except InvalidParameter as exc:
@@ -212,6 +208,10 @@ def parse_params(query: Mapping[str, str]) -> ParsedParams:
     if cursor in (None, "", "initial"):
         cursor = None
     return ParsedParams(explicit_from, explicit_to, types, per_page, cursor, FieldFilters(**values))
+
+
+def _as_is(name: str, items: tuple[str, ...]) -> tuple[str, ...]:
+    return items
 
 
 def _integers(name: str, items: tuple[str, ...]) -> tuple[int, ...]:
@@ -246,3 +246,14 @@ def _meta_matches(name: str, items: tuple[str, ...]) -> tuple[MetaMatch, ...]:
             )
         matches.append(MetaMatch(path=path, value=value.strip()))
     return tuple(matches)
+
+
+_FIELD_PARSERS: tuple[tuple[str, Callable[[str, tuple[str, ...]], tuple[Any, ...]]], ...] = (
+    *((name, _as_is) for name in (*EXACT_PARAMETERS, "rcpt_tags")),
+    *((name, _integers) for name in INTEGER_PARAMETERS),
+    *((name, _keywords) for name in KEYWORD_PARAMETERS),
+    ("rcpt_meta", _meta_matches),
+)
+# The filters a cursor is bound to, in FieldFilters' order (orjson writes a MetaMatch as the
+# object dataclasses.asdict would make of it).
+_FIELD_NAMES = tuple(f.name for f in dataclass_fields(FieldFilters))

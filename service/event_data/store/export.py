@@ -48,7 +48,7 @@ async def stream_rows(
         request = PageRequest(
             filter=flt,
             per_page=chunk_rows,
-            after=Position(last.ts, last.event_id, last.type),
+            after=Position(last["ts"], last["event_id"], last["type"]),
             visibility=visibility,
         )
         # One chunk in memory at a time: let the sent one go before reading the next.
