@@ -62,10 +62,10 @@ def table(results: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             f"{'P6 query':28} {'API p95':>9} {'SQL p95':>9} {'ratio':>6} {'rows':>6} parts"
-            "  lean client"
+            "  with httpx"
         )
         for name, q in results["P6"]["detail"]["queries"].items():
-            lean = q.get("lean_client", {}).get("ratio", "")
+            lean = q.get("with_httpx", {}).get("ratio", "")
             lines.append(
                 f"{name:28} {q['api_p95_ms']:>7}ms {q['sql_p95_ms']:>7}ms {q['ratio']:>6}"
                 f" {q['results']:>6} {q['partitions_touched']:>5} {lean:>12}"
