@@ -11,6 +11,7 @@ together.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 
 from bench import common
+from bench.queries import LeanHttp
 from bench.stack import WEBHOOK_AUTH, Aws, profiled, service
 from event_data.archive.compression import compress_batch
 from event_data.archive.keys import archive_key, content_digest
@@ -26,6 +28,21 @@ from event_data.aws import open_aws_clients
 
 TARGET_MS = 5.0
 CONCURRENT_SENDERS = 16
+
+
+def _headers(batch_id: str) -> dict[str, str]:
+    credentials = base64.b64encode(":".join(WEBHOOK_AUTH).encode()).decode()
+    return {
+        "Authorization": f"Basic {credentials}",
+        "Content-Type": "application/json",
+        "X-MessageSystems-Batch-ID": batch_id,
+    }
+
+
+async def _post_lean(client: LeanHttp, body: bytes, batch_id: str) -> float:
+    started = time.perf_counter()
+    await client.post("/webhooks/sparkpost", body, _headers(batch_id))
+    return time.perf_counter() - started
 
 
 async def _post(client: httpx.AsyncClient, body: bytes, batch_id: str) -> float:
@@ -61,7 +78,7 @@ async def measure(
     put: list[float] = []
     try:
         async with (
-            httpx.AsyncClient(base_url=receiver.base_url, auth=WEBHOOK_AUTH, timeout=30) as client,
+            LeanHttp(receiver.base_url) as client,
             open_aws_clients(settings) as clients,
         ):
 
@@ -80,16 +97,16 @@ async def measure(
                 return time.perf_counter() - started
 
             for _ in range(3):  # warm connections on both sides
-                await _post(client, bodies[0], "p2-warm")
+                await _post_lean(client, bodies[0], "p2-warm")
                 await put_object(0)
             with profiled(receiver, profile):
                 for i in range(len(bodies)):
                     if i % 2:
-                        ack.append(await _post(client, bodies[i], f"p2-{i}"))
+                        ack.append(await _post_lean(client, bodies[i], f"p2-{i}"))
                         put.append(await put_object(i))
                     else:
                         put.append(await put_object(i))
-                        ack.append(await _post(client, bodies[i], f"p2-{i}"))
+                        ack.append(await _post_lean(client, bodies[i], f"p2-{i}"))
             throughput = await _throughput(receiver.base_url, bodies, seconds)
     finally:
         receiver.stop()

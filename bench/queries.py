@@ -195,11 +195,23 @@ class LeanHttp:
 
     async def get(self, path: str, params: dict[str, str]) -> int:
         """The body's length; any status but 200 is an error (bodies have a Content-Length)."""
+        target = f"{path}?{urlencode(params)}"
+        head = f"GET {target} HTTP/1.1\r\nHost: {self._host}\r\nAuthorization: {API_KEY}\r\n\r\n"
+        return await self._exchange(head.encode(), path)
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST ``body``; the response body's length, any status but 200 an error."""
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\n{lines}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        return await self._exchange(head.encode() + body, path)
+
+    async def _exchange(self, request: bytes, path: str) -> int:
         assert self._reader is not None
         assert self._writer is not None
-        target = f"{path}?{urlencode(params)}"
-        request = f"GET {target} HTTP/1.1\r\nHost: {self._host}\r\nAuthorization: {API_KEY}\r\n\r\n"
-        self._writer.write(request.encode())
+        self._writer.write(request)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = head.split(b" ", 2)[1]
         length = 0
@@ -209,7 +221,7 @@ class LeanHttp:
                 length = int(value)
         body = await self._reader.readexactly(length)
         if status != b"200":
-            raise RuntimeError(f"GET {path}: {status.decode()}")
+            raise RuntimeError(f"{path}: {status.decode()}")
         return len(body)
 
 
