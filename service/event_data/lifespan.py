@@ -3,6 +3,7 @@ close all in reverse."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -62,7 +63,10 @@ def make_lifespan(settings: Settings) -> object:
             if settings.loader_enabled and settings.queue_url:
                 workers = PrepareWorkers(settings.loader_processes)
                 stack.callback(workers.close)
-                await workers.start()
+                # In the background: a restarted task answers the webhook at once, and the
+                # first batches wait for the workers instead.
+                starting = asyncio.create_task(workers.start(), name="loader-workers")
+                stack.callback(starting.cancel)
                 consumer = QueueConsumer(
                     clients.sqs,
                     settings.queue_url,

@@ -56,9 +56,16 @@ class PrepareWorkers:
             return
         pool = self._executor()
         loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            *(loop.run_in_executor(pool, _started) for _ in range(self._processes))
-        )
+        try:
+            await asyncio.gather(
+                *(loop.run_in_executor(pool, _started) for _ in range(self._processes))
+            )
+        except (BrokenProcessPool, OSError) as exc:
+            # Not fatal: the first batch tries again with a fresh pool.
+            log.warning("loader.workers_not_started", error=type(exc).__name__)
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
 
     async def prepare(
         self, raw: bytes, received_at: datetime, batch_no: int, horizon: datetime | None
