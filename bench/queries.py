@@ -15,6 +15,7 @@ the service's time nor the database's. The same requests through httpx are repor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass
@@ -209,6 +210,17 @@ class LeanHttp:
         return await self._exchange(head.encode() + body, path)
 
     async def _exchange(self, request: bytes, path: str) -> int:
+        try:
+            return await self._send(request, path)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # The server closes a connection idle past its keep-alive timeout (uvicorn: 5 s),
+            # as between two slow queries of a large dataset: reconnect and send again once.
+            with contextlib.suppress(OSError):
+                await self.__aexit__()
+            await self.__aenter__()
+            return await self._send(request, path)
+
+    async def _send(self, request: bytes, path: str) -> int:
         assert self._reader is not None
         assert self._writer is not None
         self._writer.write(request)
