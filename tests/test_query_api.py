@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import asyncpg
 import httpx
 import pytest
 
@@ -777,3 +778,27 @@ async def test_sql_looking_values_are_400_and_harmless(client: httpx.AsyncClient
         else:
             assert_error(response, 400, name)
     assert (await query(client, **SAMPLE_WINDOW)).json()["total_count"] == 5
+
+
+async def test_a_database_gone_mid_service_is_503_with_retry_after(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """The search answers 503 (SparkPost's shape, Retry-After) while its database refuses
+    connections and its pooled ones are cut, as during a failover, then answers again."""
+    name = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        down = await query(client, **SAMPLE_WINDOW)
+        assert down.status_code == 503, down.text
+        assert down.headers["retry-after"]
+        assert down.json()["errors"][0]["code"] == "1503"
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    assert (await query(client, **SAMPLE_WINDOW)).status_code == 200

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -25,6 +28,35 @@ log = get_logger(__name__)
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return error_response(exc.status_code, str(exc.detail), str(exc.detail), str(exc.status_code))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database (or the connection to it) failed mid-request: 503, so the caller retries,
+    on every route at once rather than route by route."""
+    route = getattr(request.scope.get("route"), "path", None)
+    log.warning("http.database_unavailable", route=route, error=type(exc).__name__)
+    response = error_response(
+        503, "service unavailable", "the database is unavailable; retry later", "1503"
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+_LOST_CONNECTION = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.CannotConnectNowError,
+    OSError,
+)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A driver error: 503 when the connection was lost or refused, 500 for anything else."""
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or isinstance(exc.orig, _LOST_CONNECTION):
+        return await _database_unavailable(request, exc)
+    return await _unexpected(request, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -50,6 +82,14 @@ def create_app(settings: Settings) -> Starlette:
     handlers: dict[Any, Any] = {
         EventDataError: handle_event_data_error,
         HTTPException: _http_error,
+        # Lost or refused connections; a statement the database rejects stays a 500 (a bug).
+        OperationalError: _database_unavailable,
+        InterfaceError: _database_unavailable,
+        DBAPIError: _database_error,
+        SQLAlchemyTimeoutError: _database_unavailable,
+        asyncpg.PostgresConnectionError: _database_unavailable,
+        asyncpg.InterfaceError: _database_unavailable,
+        OSError: _database_unavailable,
         Exception: _unexpected,
     }
     return Starlette(

@@ -131,8 +131,9 @@ async def pooled_driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg
     driver = cast("asyncpg.Connection[Any]", pooled.driver_connection)
     try:
         yield driver
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
         # As the engine's own connections raise them: callers catch database failures one way.
+        # (A connection the server cut mid-use surfaces as InternalClientError.)
         raise DBAPIError(None, None, exc) from exc
     finally:
         # Shielded, as SQLAlchemy's own connections are closed: a cancellation arriving now must
