@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.applications import Starlette
@@ -21,6 +20,7 @@ from event_data.config import Settings
 from event_data.errors import EventDataError
 from event_data.lifespan import make_lifespan
 from event_data.logging import get_logger
+from event_data.store.database import LOST_CONNECTION_ERRORS, connection_lost
 
 log = get_logger(__name__)
 
@@ -42,19 +42,10 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
-_LOST_CONNECTION = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    asyncpg.CannotConnectNowError,
-    OSError,
-)
-
-
 async def _database_error(request: Request, exc: Exception) -> Response:
     """A driver error: 503 when the connection was lost or refused, 500 for anything else."""
     assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated or isinstance(exc.orig, _LOST_CONNECTION):
+    if connection_lost(exc):
         return await _database_unavailable(request, exc)
     return await _unexpected(request, exc)
 
@@ -87,9 +78,7 @@ def create_app(settings: Settings) -> Starlette:
         InterfaceError: _database_unavailable,
         DBAPIError: _database_error,
         SQLAlchemyTimeoutError: _database_unavailable,
-        asyncpg.PostgresConnectionError: _database_unavailable,
-        asyncpg.InterfaceError: _database_unavailable,
-        OSError: _database_unavailable,
+        **{error: _database_unavailable for error in LOST_CONNECTION_ERRORS},
         Exception: _unexpected,
     }
     return Starlette(

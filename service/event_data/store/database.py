@@ -34,6 +34,23 @@ ALIVE_WITHOUT_PING_SECONDS = 1.0
 _IDLE_SINCE = "event_data_idle_since"
 
 
+# The driver's own errors for a connection that was lost or refused, raised past SQLAlchemy by
+# the code that talks to asyncpg directly (COPY, the search's prepared statements).
+LOST_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.CannotConnectNowError,
+    OSError,
+)
+
+
+def connection_lost(exc: DBAPIError) -> bool:
+    """Whether a wrapped driver error means the database went away (retry later) rather than
+    that it rejected the statement (a bug)."""
+    return bool(exc.connection_invalidated) or isinstance(exc.orig, LOST_CONNECTION_ERRORS)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """One pool per process, shared by the receiver, the loader and the query API."""
     connect_args: dict[str, Any] = {}
