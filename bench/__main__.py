@@ -88,7 +88,7 @@ async def run(size: int, days: int, only: set[str], profile: bool, out: Path, da
                     _say("P2: ack path")
                     results["P2"] = await ack.measure(
                         url,
-                        moto.provision(),
+                        moto.without_notification(moto.provision()),
                         workdir,
                         scale["p2_requests"],
                         scale["p2_seconds"],

@@ -1,7 +1,8 @@
 """P2: the ack path. At concurrency 1, the p99 of POSTing a 1,000-event batch to the webhook
 until its 200, minus the p99 of a plain PutObject of the same stored bytes (the batch as the
 receiver compresses it) to the same S3 endpoint with the service's own client settings. The two
-alternate, request by request, so both see the same machine. Throughput at concurrency 16 is
+alternate, request by request, so both see the same machine, and both write to a bucket
+without the S3→SQS notification (see ``Moto.without_notification``). Throughput at concurrency 16 is
 measured beside it.
 
 The service runs with its loader off, so the ack path is measured alone; P3 measures the two
@@ -21,7 +22,7 @@ import httpx
 
 from bench import common
 from bench.queries import LeanHttp
-from bench.stack import WEBHOOK_AUTH, Aws, profiled, service
+from bench.stack import PREFIX, WEBHOOK_AUTH, Aws, profiled, service
 from event_data.archive.compression import compress_batch
 from event_data.archive.keys import archive_key, content_digest
 from event_data.aws import open_aws_clients
@@ -84,7 +85,7 @@ async def measure(
 
             async def put_object(i: int) -> float:
                 digest = content_digest(bodies[i])
-                key = archive_key("plain/", f"p2-{i}", digest, datetime.now(UTC))
+                key = archive_key(PREFIX, f"p2-put-{i}", digest, datetime.now(UTC))
                 started = time.perf_counter()
                 await clients.s3.put_object(
                     Bucket=aws.bucket,

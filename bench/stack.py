@@ -4,6 +4,7 @@ own process for S3 and SQS, and ``event-data serve`` as a real process."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -93,6 +94,19 @@ class Moto:
         sqs = boto3.client("sqs", endpoint_url=self.url, region_name=REGION)
         sqs.purge_queue(QueueUrl=local.queue_url)  # the s3:TestEvent the notification sent
         return Aws(self.url, local.bucket, local.queue_url, local.dlq_url)
+
+    def without_notification(self, aws: Aws) -> Aws:
+        """The same stack with a bucket of its own that sends no S3→SQS notification.
+
+        moto sends a bucket's notification inside PutObject, before it answers, and slows down
+        as the undrained queue grows; S3 sends it after the write, so it is no part of a
+        PutObject's latency there. The ack path is measured against such a bucket.
+        """
+        bucket = f"{aws.bucket}-plain"
+        s3 = boto3.client("s3", endpoint_url=self.url, region_name=REGION)
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        return dataclasses.replace(aws, bucket=bucket)
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
