@@ -44,14 +44,14 @@ def make_lifespan(settings: Settings) -> object:
             clients = await stack.enter_async_context(open_aws_clients(settings))
             archive = Archive(clients.s3, settings.bucket)
             tokens = TokenIssuer(settings.signing_key, settings.oauth_token_ttl_seconds)
+            receiver = Receiver(archive, settings.archive_prefix, settings.archive_timeout_seconds)
+            stack.callback(receiver.close)
             services = Services(
                 settings=settings,
                 engine=engine,
                 archive=archive,
                 sqs=clients.sqs,
-                receiver=Receiver(
-                    archive, settings.archive_prefix, settings.archive_timeout_seconds
-                ),
+                receiver=receiver,
                 tokens=tokens,
                 webhook_credentials=WebhookCredentials(settings, tokens),
                 search=EventSearch(engine, CursorCodec(settings.signing_key)),
