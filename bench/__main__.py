@@ -13,6 +13,7 @@ from typing import Any
 
 from bench import ack, capacity, common, dataset, freshness, loader, queries, report, storage
 from bench.stack import SIGNING_KEY, Moto, hottest, scratch_database, service
+from event_data.store.admin import create_database_if_missing, drop_database
 from event_data.store.database import create_engine, driver_connection
 from event_data.store.migrate import migrate
 
@@ -34,14 +35,16 @@ def _scale(size: int) -> dict[str, Any]:
     }
 
 
-async def run(size: int, days: int, only: set[str], profile: bool, out: Path, database: str) -> int:
+async def run(
+    size: int, days: int, only: set[str], profile: bool, out: Path, database: str, keep: bool
+) -> int:
     scale = _scale(size)
     workdir = Path(tempfile.mkdtemp(prefix="event-data-bench-"))
     moto = Moto(workdir)
     moto.start()
     results: dict[str, Any] = {}
     try:
-        async with scratch_database(database) as url:
+        async with scratch_database(database, keep=keep) as url:
             engine = create_engine(common.settings(url))
             try:
                 await migrate(engine)
@@ -50,10 +53,23 @@ async def run(size: int, days: int, only: set[str], profile: bool, out: Path, da
                     version = await raw.fetchval("SHOW server_version")
                 results = {"machine": report.machine(version), "size": size, "days": days}
                 began = time.perf_counter()
-                loaded = await asyncio.to_thread(
-                    dataset.load, url, size, days, results["machine"]["cpus"]
-                )
-                _say(f"dataset: {loaded.events} events in {loaded.seconds:.0f} s")
+                async with engine.connect() as conn:
+                    kept = await dataset.recorded(await driver_connection(conn), size, days)
+                if kept is not None:
+                    loaded = kept
+                    _say(f"dataset: {loaded.events} events, kept from an earlier run")
+                else:
+                    if keep:  # a kept database holding some other dataset starts afresh
+                        await engine.dispose()
+                        await drop_database(url)
+                        await create_database_if_missing(url)
+                        await migrate(engine)
+                    loaded = await asyncio.to_thread(
+                        dataset.load, url, size, days, results["machine"]["cpus"]
+                    )
+                    _say(f"dataset: {loaded.events} events in {loaded.seconds:.0f} s")
+                    async with engine.connect() as conn:
+                        await dataset.record(await driver_connection(conn), size, days, loaded)
                 async with engine.connect() as conn:
                     raw = await driver_connection(conn)
                     # Past the service's statement timeout on a full run's tables.
@@ -152,9 +168,17 @@ def main() -> int:
     parser.add_argument(
         "--database", default="event_data_bench", help="scratch database (dropped and remade)"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch database afterwards, and measure the dataset it holds (same"
+        " --size and --days) instead of loading it again",
+    )
     args = parser.parse_args()
     only = {name.strip().upper() for name in args.only.split(",")} | {"P4", "P5"}
-    return asyncio.run(run(args.size, args.days, only, args.profile, args.out, args.database))
+    return asyncio.run(
+        run(args.size, args.days, only, args.profile, args.out, args.database, args.keep)
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
 
 from event_data.archive.compression import compress_batch
 from event_data.config import load_settings
@@ -96,4 +99,40 @@ def load(database_url: str, size: int, days: int, workers: int, seed: int = 1) -
         raw_bytes=sum(p.raw_bytes for p in parts),
         archive_bytes=sum(p.archive_bytes for p in parts),
         seconds=time.perf_counter() - began,
+    )
+
+
+# A kept database (``--keep``) records the dataset it holds, so that a later run measures it
+# again instead of loading it again.
+_RECORD = "bench_dataset"
+
+
+async def recorded(conn: asyncpg.Connection[Any], size: int, days: int) -> LoadedDays | None:
+    """The dataset a kept database already holds, if it is this one."""
+    if await conn.fetchval("SELECT to_regclass($1)", _RECORD) is None:
+        return None
+    row = await conn.fetchrow(
+        f"SELECT events, batches, raw_bytes, archive_bytes, seconds FROM {_RECORD}"
+        " WHERE size = $1 AND days = $2",
+        size,
+        days,
+    )
+    return None if row is None else LoadedDays(**dict(row))
+
+
+async def record(conn: asyncpg.Connection[Any], size: int, days: int, loaded: LoadedDays) -> None:
+    await conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {_RECORD} (size bigint, days int, events bigint,"
+        " batches bigint, raw_bytes bigint, archive_bytes bigint, seconds float8)"
+    )
+    await conn.execute(f"DELETE FROM {_RECORD}")
+    await conn.execute(
+        f"INSERT INTO {_RECORD} VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        size,
+        days,
+        loaded.events,
+        loaded.batches,
+        loaded.raw_bytes,
+        loaded.archive_bytes,
+        loaded.seconds,
     )

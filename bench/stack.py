@@ -119,15 +119,18 @@ class Moto:
 
 
 @contextlib.asynccontextmanager
-async def scratch_database(name: str) -> AsyncIterator[str]:
-    """A database of the benchmark's own, dropped afterwards."""
+async def scratch_database(name: str, *, keep: bool = False) -> AsyncIterator[str]:
+    """A database of the benchmark's own, dropped afterwards; with ``keep``, the one of that
+    name is used as it is and left in place."""
     url = f"{ADMIN_URL}/{name}"
-    await drop_database(url)
+    if not keep:
+        await drop_database(url)
     await create_database_if_missing(url)
     try:
         yield url
     finally:
-        await drop_database(url)
+        if not keep:
+            await drop_database(url)
 
 
 def service(
