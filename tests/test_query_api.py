@@ -5,6 +5,7 @@ Decisions 6-8)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -800,5 +801,35 @@ async def test_a_database_gone_mid_service_is_503_with_retry_after(
         assert down.json()["errors"][0]["code"] == "1503"
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    assert (await query(client, **SAMPLE_WINDOW)).status_code == 200
+
+
+async def test_a_query_the_database_stops_is_503_not_500(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """A search the database cancels (as the statement timeout does to one that runs too long)
+    is 503 with Retry-After and a hint to narrow it, not an internal error."""
+    admin = await asyncpg.connect(database_url)
+    try:
+        async with admin.transaction():
+            # Held until the search is cancelled: the search waits on it, as a slow one runs.
+            await admin.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+            search = asyncio.create_task(query(client, **SAMPLE_WINDOW))
+            for _ in range(200):
+                cancelled = await admin.fetchval(
+                    "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND wait_event_type = 'Lock'"
+                )
+                if cancelled:
+                    break
+                await asyncio.sleep(0.02)
+            assert cancelled, "the search never waited on the lock"
+            response = await search
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"]
+        assert "narrow the time window" in response.json()["errors"][0]["description"]
+    finally:
         await admin.close()
     assert (await query(client, **SAMPLE_WINDOW)).status_code == 200

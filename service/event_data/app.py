@@ -20,7 +20,12 @@ from event_data.config import Settings
 from event_data.errors import EventDataError
 from event_data.lifespan import make_lifespan
 from event_data.logging import get_logger
-from event_data.store.database import LOST_CONNECTION_ERRORS, connection_lost
+from event_data.store.database import (
+    CANCELLED_STATEMENT_ERRORS,
+    LOST_CONNECTION_ERRORS,
+    connection_lost,
+    statement_cancelled,
+)
 
 log = get_logger(__name__)
 
@@ -42,11 +47,30 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _statement_cancelled(request: Request, exc: Exception) -> Response:
+    """The database stopped the statement (statement timeout, operator, shutdown): 503 with a
+    hint, since a search that big may need a narrower window to finish."""
+    route = getattr(request.scope.get("route"), "path", None)
+    log.warning("http.statement_cancelled", route=route, error=type(exc).__name__)
+    response = error_response(
+        503,
+        "service unavailable",
+        "the database stopped the query before it finished; retry later, or narrow the time"
+        " window or add filters",
+        "1503",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _database_error(request: Request, exc: Exception) -> Response:
-    """A driver error: 503 when the connection was lost or refused, 500 for anything else."""
+    """A driver error: 503 when the connection was lost or refused or the statement was
+    stopped, 500 for anything else."""
     assert isinstance(exc, DBAPIError)
     if connection_lost(exc):
         return await _database_unavailable(request, exc)
+    if statement_cancelled(exc):
+        return await _statement_cancelled(request, exc)
     return await _unexpected(request, exc)
 
 
@@ -79,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         DBAPIError: _database_error,
         SQLAlchemyTimeoutError: _database_unavailable,
         **{error: _database_unavailable for error in LOST_CONNECTION_ERRORS},
+        **{error: _statement_cancelled for error in CANCELLED_STATEMENT_ERRORS},
         Exception: _unexpected,
     }
     return Starlette(

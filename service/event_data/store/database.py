@@ -45,6 +45,15 @@ LOST_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# A statement the database stopped before it finished: past the statement timeout, or cancelled
+# by an operator or a shutdown. The request was sound; the answer is "not now", not a bug.
+CANCELLED_STATEMENT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.QueryCanceledError,)
+
+
+def statement_cancelled(exc: DBAPIError) -> bool:
+    return isinstance(exc.orig, CANCELLED_STATEMENT_ERRORS)
+
+
 def connection_lost(exc: DBAPIError) -> bool:
     """Whether a wrapped driver error means the database went away (retry later) rather than
     that it rejected the statement (a bug)."""
