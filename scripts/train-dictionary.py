@@ -4,13 +4,16 @@ The dictionary is part of the storage format: once rows use it, it must never ch
 gets a new format number in ``event_data.events.codec``; this script is how each was made.
 
     .venv/bin/python scripts/train-dictionary.py OUT [--events N] [--size BYTES]
+
+Dictionary 1 (format 2) was trained on the columns form of 60,000 events; dictionary 2
+(format 3) on the Events API form of 60,000 events with the default 64 KB: 219 B per event
+against 232 B with 32 KB, and 506 B with dictionary 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import struct
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sparkpo
 
 
 def body_samples(events: int) -> list[bytes]:
-    """The JSON each event's body holds (the event minus the fields kept in columns)."""
+    """The JSON each event's body holds: its Events API form."""
     generator = EventGenerator(
         GeneratorConfig(
             seed=20_161_202,
@@ -37,23 +40,17 @@ def body_samples(events: int) -> list[bytes]:
     fixture = FIXTURES / "webhook-batch-all-types-2016.json"
     if fixture.is_file():
         batches.append(json.loads(fixture.read_bytes()))
-    samples = []
-    plain = zstandard.ZstdDecompressor()
     now = datetime.now(UTC)
-    for batch in batches:
-        for event in normalise_batch(batch, now).events:
-            body = codec.encode(event, 0).body
-            fmt, _mask = struct.unpack_from("<BI", body)
-            assert fmt == codec.FORMAT_ZSTD, "train with no dictionary installed"
-            samples.append(plain.decompress(body[5:]))
-    return samples
+    return [
+        codec.api_json(event) for batch in batches for event in normalise_batch(batch, now).events
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--events", type=int, default=60_000)
-    parser.add_argument("--size", type=int, default=32 * 1024)
+    parser.add_argument("--size", type=int, default=64 * 1024)
     args = parser.parse_args()
     samples = body_samples(args.events)
     dictionary = zstandard.train_dictionary(args.size, samples, level=codec.ZSTD_LEVEL)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from event_data.events.codec import MOVABLE_TEXT_FIELDS, decode, encode
+from event_data.events.codec import COLUMN_TEXT_FIELDS, decode, encode, event_json
 from event_data.events.jsonread import loads
 from event_data.events.jsontext import dumps
 from event_data.events.normalise import Event, normalise_batch
@@ -353,7 +353,7 @@ _json_values = st.recursive(
     max_leaves=8,
 )
 _SPECIAL = {
-    *MOVABLE_TEXT_FIELDS,
+    *COLUMN_TEXT_FIELDS,
     "timestamp",
     "customer_id",
     "subaccount_id",
@@ -445,7 +445,7 @@ def _events(draw: st.DrawFn) -> tuple[str, dict[str, Any], dict[str, Any]]:
         moment = RECEIVED
     expected["timestamp"] = _iso_millis(moment)
 
-    for name in MOVABLE_TEXT_FIELDS:
+    for name in COLUMN_TEXT_FIELDS:
         if name not in ("type", "event_id") and draw(st.integers(0, 3)) == 0:
             inner[name] = draw(_movable_values)
 
@@ -505,6 +505,10 @@ def test_encode_decode_returns_the_events_api_form(
     row = encode(event, 42)
     assert row.type == expected["type"]
     assert decode(row._asdict()) == expected
+    # The body is the text the API sends: the same event, `type` first, the rest sorted.
+    sent = orjson.loads(event_json(row._asdict()))
+    assert sent == expected
+    assert list(sent) == ["type", *sorted(set(sent) - {"type"})]
 
 
 # --- end to end -------------------------------------------------------------------------------

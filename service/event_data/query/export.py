@@ -24,7 +24,7 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from event_data.errors import InvalidParameter
-from event_data.events.codec import decode
+from event_data.events.codec import decode, event_json
 from event_data.events.jsonread import JsonNumber
 from event_data.events.jsontext import dumps
 from event_data.query.params import parse_params
@@ -146,7 +146,7 @@ def render_ndjson(rows: Sequence[Any]) -> bytes:
     # so a list of them would hold ten times the chunk's bytes.
     out = bytearray()
     for row in rows:
-        out += dumps(decode(row)) + b"\n"
+        out += event_json(row) + b"\n"
     return bytes(out)
 
 

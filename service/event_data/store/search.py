@@ -39,6 +39,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -50,16 +51,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
 
+from event_data.events import codec, columns_form
 from event_data.store.database import pooled_driver_connection
 from event_data.store.filters import EventFilter, Keywords, MetaMatch, PageRequest, Visibility
 from event_data.store.schema import PgSnapshot, batches, events
 
-# Everything decode() needs to rebuild an event; the jsonb columns as their text, which the
-# decoder reads faster than the driver's codec would.
+# What a result needs: the body, which holds the event as the API returns it, and the position
+# for the cursor. Bodies of the columns form (formats 1 and 2, written before) need their
+# columns as well, which the database sends for those rows only; the jsonb columns as their
+# text, which the decoder reads faster than the driver's codec would.
+_COLUMNS_FORM = func.get_byte(events.c.body, 0) < literal_column(str(codec.FORMAT_API_ZSTD_DICT_2))
 _RESULT_COLUMNS = [
-    cast(c, Text).label(c.name) if c.name in ("rcpt_meta", "rcpt_tags") else c
-    for c in events.c
-    if c.name != "batch_no"
+    events.c.ts,
+    events.c.event_id,
+    events.c.type,
+    events.c.body,
+    *(
+        case((_COLUMNS_FORM, cast(c, Text) if c.name in ("rcpt_meta", "rcpt_tags") else c)).label(
+            c.name
+        )
+        for c in events.c
+        if c.name in columns_form.COLUMNS and c.name not in ("event_id", "type")
+    ),
 ]
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 # Shapes of request whose statements are kept compiled; a shape is which filters a request
