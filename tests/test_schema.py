@@ -47,7 +47,6 @@ async def test_events_is_partitioned_by_day_with_a_default(db: asyncpg.Connectio
     assert default == "events_default"
 
 
-
 async def test_expression_indexes_have_no_predicate(db: asyncpg.Connection) -> None:
     """The planner reads an expression's statistics only from an index without a predicate
     (migrations 0004, 0005): beside a partial one it guesses, and on a large history a guess
@@ -59,6 +58,7 @@ async def test_expression_indexes_have_no_predicate(db: asyncpg.Connection) -> N
     names = {row["name"] for row in expression_indexes}
     assert {"events_rcpt_to", "events_campaign_words", "events_recipient_domain_words"} <= names
     assert [row["name"] for row in expression_indexes if row["partial"]] == []
+
 
 async def _migrate_concurrently(database_url: str, tasks: int = 3) -> list[list[str]]:
     """What several tasks starting together do: each migrates on its own pool."""
