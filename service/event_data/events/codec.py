@@ -276,8 +276,8 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
         subaccount_id=_int_value(fields.get("subaccount_id"), *_INT4),
         ab_test_version=ab_test_version,
         bounce_class=_int_value(fields.get("bounce_class"), *_INT2),
-        # The identity columns always hold the normalised identity; the body keeps whatever
-        # was sent (a derived id, a type filed under its category).
+        # The identity columns always hold the normalised identity; the body holds what the
+        # API returns: the event_id as sent (none for a derived one), the type filed under.
         event_id=event.event_id,
         type=event.type,
         message_id=texts["message_id"],
