@@ -267,7 +267,7 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
     rcpt_meta = _jsonb_text(fields.get("rcpt_meta"), dict)
     rcpt_tags = _jsonb_text(fields.get("rcpt_tags"), list)
     ab_test_id, ab_test_version = _ab_test_columns(fields, texts["ab_test_id"])
-    body_json = dumps(api_form(dict(fields), event.type, event.ts))
+    body_json = api_json(event)
     flags = BIT_EXACT_NUMBERS if written.numbers != numbers_before else 0
     body = _HEADER.pack(FORMAT_API_ZSTD_DICT_2, flags) + _compressor().compress(body_json)
     return StoredEvent(
@@ -301,9 +301,9 @@ def encode(event: Event, batch_no: int) -> StoredEvent:
     )
 
 
-def api_form(fields: dict[str, Any], type_: str, ts: datetime) -> dict[str, Any]:
-    """The Events API representation (sparkpost.md §3.3, product.md Decisions 8) of an event's
-    fields as sent, filed under ``type_`` at ``ts``. ``fields`` is consumed."""
+def _api_fields(fields: dict[str, Any], ts: datetime) -> dict[str, Any]:
+    """``fields`` (consumed) as the Events API returns them (sparkpost.md §3.3, product.md
+    Decisions 8), `type` aside: the time as ``ts``, integers and times in the API's form."""
     fields["timestamp"] = format_event_time(ts)
     for name in INTEGER_FIELDS:
         value = fields.get(name)
@@ -324,14 +324,24 @@ def api_form(fields: dict[str, Any], type_: str, ts: datetime) -> dict[str, Any]
     # `type` is the type the event is filed and filtered under: as sent when it was a usable
     # name, else its category (the archive keeps the original).
     fields.pop("type", None)
+    return fields
+
+
+def api_form(fields: dict[str, Any], type_: str, ts: datetime) -> dict[str, Any]:
+    """The Events API representation of an event's fields as sent (consumed), filed under
+    ``type_`` at ``ts``: `type` first, the other fields in sorted order."""
+    rest = _api_fields(fields, ts)
     event = {"type": type_}
-    for name in _sorted_names(tuple(fields)):
-        event[name] = fields[name]
+    for name in _sorted_names(tuple(rest)):
+        event[name] = rest[name]
     return event
 
 
 def api_json(event: Event) -> bytes:
-    """The JSON text the body of ``event`` holds (uncompressed)."""
+    """The JSON text the body of ``event`` holds (uncompressed): :func:`api_form`, written.
+
+    (orjson's OPT_SORT_KEYS would sort faster, but it sorts nested objects too, and `rcpt_meta`
+    is returned as sent.)"""
     return dumps(api_form(dict(event.fields), event.type, event.ts))
 
 
