@@ -45,6 +45,26 @@ async def test_a_connection_the_server_closed_is_replaced(database_url: str) -> 
         await engine.dispose()
 
 
+async def test_the_connection_given_back_last_is_handed_out_next(database_url: str) -> None:
+    """Sequential queries keep to one warm connection instead of turning over to the one idle
+    longest (first in, first out)."""
+    engine = create_engine(make_settings(database_url=database_url))
+    try:
+        async with (
+            pooled_driver_connection(engine) as first,
+            pooled_driver_connection(engine) as second,
+        ):
+            first_pid = await first.fetchval("SELECT pg_backend_pid()")
+            second_pid = await second.fetchval("SELECT pg_backend_pid()")
+        # `second` went back to the pool before `first` (the blocks close inside out).
+        assert first_pid != second_pid
+        for _ in range(3):
+            async with pooled_driver_connection(engine) as conn:
+                assert await conn.fetchval("SELECT pg_backend_pid()") == first_pid
+    finally:
+        await engine.dispose()
+
+
 async def test_a_failed_statement_on_the_driver_connection_is_a_database_error(
     database_url: str,
 ) -> None:
