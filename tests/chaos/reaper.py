@@ -39,6 +39,20 @@ def kill_popen(process: subprocess.Popen[bytes]) -> Callable[[], None]:
     return cleanup
 
 
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to every process of ``process``'s group (started with ``start_new_session``), as
+    a container's end takes every process in it: the service's worker processes included, which
+    a SIGKILL of the service alone leaves behind for good."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+
+
+def kill_popen_group(process: subprocess.Popen[bytes]) -> Callable[[], None]:
+    return lambda: kill_group(process)
+
+
 def kill_pid(pid: int) -> Callable[[], None]:
     """For a child this process still has to wait for (an asyncio subprocess)."""
 

@@ -86,17 +86,19 @@ class ServiceProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
-            process = subprocess.Popen(command("serve"), env=self._env, stdout=log, stderr=log)
+            # A group of its own, so that a kill takes the worker processes with it.
+            process = subprocess.Popen(
+                command("serve"), env=self._env, stdout=log, stderr=log, start_new_session=True
+            )
         reaper.forget(self._reaper_token)
-        self._reaper_token = reaper.register(reaper.kill_popen(process))
+        self._reaper_token = reaper.register(reaper.kill_popen_group(process))
         return process
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, in-flight messages stay invisible until their
         visibility timeout passes."""
         if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
-            self._process.wait(timeout=10)
+            reaper.kill_group(self._process)
 
     async def terminate(self) -> tuple[int, float]:
         """SIGTERM, then wait for the exit; the exit status and the seconds it took."""
@@ -105,8 +107,7 @@ class ServiceProcess:
         self._process.send_signal(signal.SIGTERM)
         while self._process.poll() is None:
             if time.monotonic() - started > STOP_TIMEOUT_SECONDS:
-                self._process.kill()
-                self._process.wait()
+                reaper.kill_group(self._process)
                 return -9, time.monotonic() - started
             await asyncio.sleep(0.05)
         return self._process.returncode, time.monotonic() - started
@@ -117,8 +118,7 @@ class ServiceProcess:
             try:
                 self._process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+                reaper.kill_group(self._process)
 
 
 def service_env(base: dict[str, str]) -> dict[str, str]:
